@@ -1,0 +1,53 @@
+"""Entry point of the ``cotdistill`` console script."""
+
+from __future__ import annotations
+
+import sys
+
+# typer vendors its own click; its exceptions are the ones raised by the app.
+from typer._click import exceptions as click_exceptions
+
+from cotdistill.errors import CotDistillError
+
+
+def _load_commands():
+    # Importing a command module registers its commands on the shared app.
+    from cotdistill.cli import (  # noqa: F401
+        data_cmds,
+        eval_cmds,
+        keytoken_cmds,
+        study_cmds,
+        teach_cmds,
+        train_cmds,
+        variant_cmds,
+    )
+    from cotdistill.cli.app import app
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    app = _load_commands()
+    try:
+        app(args=argv, standalone_mode=False)
+    except CotDistillError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except click_exceptions.UsageError as err:
+        flag = f" ({err.param.opts[0]})" if getattr(err, "param", None) is not None and err.param.opts else ""
+        print(f"error{flag}: {err.format_message()}", file=sys.stderr)
+        return 2
+    except click_exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        return 130
+    except click_exceptions.Exit as err:
+        return err.exit_code
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

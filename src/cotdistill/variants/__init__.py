@@ -1,0 +1,21 @@
+"""Training variants by name: ``make_variant("cot_after_label")``, ``VARIANTS.names()``."""
+
+from cotdistill.variants import builtin as _builtin  # noqa: F401  (registers the built-in variants)
+from cotdistill.variants.base import (
+    ANSWER_MARKER,
+    RATIONALE_MARKER,
+    VARIANTS,
+    BuildContext,
+    PromptFormat,
+    Segment,
+    TrainingInstance,
+    Variant,
+    build_instances,
+    make_variant,
+    register_variant,
+)
+
+__all__ = [
+    "ANSWER_MARKER", "RATIONALE_MARKER", "VARIANTS", "BuildContext", "PromptFormat", "Segment",
+    "TrainingInstance", "Variant", "build_instances", "make_variant", "register_variant",
+]

@@ -1,0 +1,193 @@
+"""The study's training variants (Wadhwa et al. 2024, Table 1 and Sections 4-5, plus distilling step-by-step)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from cotdistill.data.example import Example
+from cotdistill.data.rationale import Rationale
+from cotdistill.variants.base import (
+    ANSWER_MARKER,
+    RATIONALE_MARKER,
+    BuildContext,
+    Segment,
+    TrainingInstance,
+    Variant,
+    register_variant,
+)
+
+
+def _label(example: Example, ctx: BuildContext) -> tuple[int, ...]:
+    assert example.answer is not None
+    return ctx.encode(ctx.prompt_format.label_text(example, example.answer))
+
+
+def _rationale_ids(rationale: Rationale, ctx: BuildContext) -> tuple[int, ...]:
+    return ctx.encode(" " + rationale.text.strip())
+
+
+def _prompt(example: Example, ctx: BuildContext, prefix: str = "") -> tuple[int, ...]:
+    return ctx.encode_prompt(ctx.prompt_format.prompt(example, prefix))
+
+
+def _after_label(example: Example, ctx: BuildContext, body: tuple[int, ...],
+                 body_kind: Literal["rationale", "filler"] = "rationale") -> list[TrainingInstance]:
+    """label, then ``RATIONALE_MARKER`` and ``body`` (the rationale or its control), then EOS."""
+    segments = (
+        Segment("label", _label(example, ctx)),
+        Segment("rationale", ctx.encode("\n" + RATIONALE_MARKER)),
+        Segment(body_kind, body),
+        Segment(body_kind, ctx.eos),
+    )
+    return [TrainingInstance(example.id, _prompt(example, ctx), tuple(s for s in segments if s.token_ids))]
+
+
+@register_variant
+@dataclass
+class LabelOnly(Variant):
+    name = "label_only"
+    needs_rationale = False
+    description = "Standard fine-tuning: the target is the label alone."
+
+    def build(self, example, rationale, ctx):
+        segments = (Segment("label", _label(example, ctx) + ctx.eos),)
+        return [TrainingInstance(example.id, _prompt(example, ctx), segments)]
+
+
+@register_variant
+@dataclass
+class CotBeforeLabel(Variant):
+    name = "cot_before_label"
+    answer_first = False
+    description = "Reasoning-first: rationale, then 'So the answer is <label>'. Needs generation at test time."
+
+    def build(self, example, rationale, ctx):
+        segments = (
+            Segment("rationale", _rationale_ids(rationale, ctx) + ctx.encode(f"\n{ANSWER_MARKER}")),
+            Segment("label", _label(example, ctx) + ctx.eos),
+        )
+        return [TrainingInstance(example.id, _prompt(example, ctx), segments)]
+
+
+@register_variant
+@dataclass
+class CotAfterLabel(Variant):
+    name = "cot_after_label"
+    description = "Label first, then the rationale: the student answers in one forward pass."
+
+    def build(self, example, rationale, ctx):
+        return _after_label(example, ctx, _rationale_ids(rationale, ctx))
+
+
+@register_variant
+@dataclass
+class ShuffledCotAfterLabel(Variant):
+    name = "shuffled_cot_after_label"
+    level: Literal["word", "subword"] = "word"
+    description = "Label, then the rationale's words (or subword tokens) in a random order."
+
+    def __post_init__(self):
+        if self.level not in ("word", "subword"):
+            raise ValueError(f"level must be 'word' or 'subword', got {self.level!r}")
+
+    def build(self, example, rationale, ctx):
+        if self.level == "subword":
+            ids = list(_rationale_ids(rationale, ctx))
+            ctx.rng.shuffle(ids)
+            body = tuple(ids)
+        else:
+            words = rationale.text.split()
+            ctx.rng.shuffle(words)
+            body = ctx.encode(" " + " ".join(words))
+        return _after_label(example, ctx, body)
+
+
+@register_variant
+@dataclass
+class RandomTokensAfterLabel(Variant):
+    name = "random_tokens_after_label"
+    source: Literal["vocab", "rationales"] = "vocab"
+    description = ("Label, then as many random tokens as the rationale has, drawn uniformly from the vocabulary "
+                   "or from the tokens of all rationales.")
+
+    def __post_init__(self):
+        if self.source not in ("vocab", "rationales"):
+            raise ValueError(f"source must be 'vocab' or 'rationales', got {self.source!r}")
+
+    def build(self, example, rationale, ctx):
+        n = len(_rationale_ids(rationale, ctx))
+        if self.source == "vocab":
+            special = set(ctx.tokenizer.all_special_ids)
+            vocab = [i for i in range(len(ctx.tokenizer)) if i not in special]
+        else:
+            vocab = ctx.extras.get("_pool_token_ids")
+            if vocab is None:
+                vocab = [t for r in ctx.rationale_pool for t in _rationale_ids(r, ctx)]
+                ctx.extras["_pool_token_ids"] = vocab
+        body = tuple(ctx.rng.choice(vocab) for _ in range(n))
+        return _after_label(example, ctx, body)
+
+
+@register_variant
+@dataclass
+class FillerAfterLabel(Variant):
+    name = "filler_after_label"
+    filler: str = "."
+    description = "Label, then one placeholder token repeated as many times as the rationale has tokens."
+
+    def build(self, example, rationale, ctx):
+        filler_ids = ctx.encode(self.filler)
+        if len(filler_ids) != 1:
+            raise ValueError(f"filler {self.filler!r} is {len(filler_ids)} tokens for this tokenizer; need 1")
+        n = len(_rationale_ids(rationale, ctx))
+        return _after_label(example, ctx, filler_ids * n, body_kind="filler")
+
+
+@register_variant
+@dataclass
+class OtherExampleCotAfterLabel(Variant):
+    name = "other_example_cot_after_label"
+    description = "Label, then the rationale of another (random) example of the training set."
+
+    def build(self, example, rationale, ctx):
+        others = [r for r in ctx.rationale_pool if r.id != example.id]
+        if not others:
+            raise ValueError("other_example_cot_after_label needs rationales of at least two examples")
+        return _after_label(example, ctx, _rationale_ids(ctx.rng.choice(others), ctx))
+
+
+@register_variant
+@dataclass
+class TruncatedCotAfterLabel(Variant):
+    name = "truncated_cot_after_label"
+    fraction: float = 0.5
+    description = "Label, then the first `fraction` of the rationale's tokens."
+
+    def __post_init__(self):
+        if not 0.0 <= self.fraction <= 1.0:
+            raise ValueError(f"fraction must be in [0, 1], got {self.fraction}")
+
+    def build(self, example, rationale, ctx):
+        ids = _rationale_ids(rationale, ctx)
+        return _after_label(example, ctx, ids[: round(len(ids) * self.fraction)])
+
+
+@register_variant
+@dataclass
+class Multitask(Variant):
+    name = "multitask"
+    label_prefix: str = "[label] "
+    rationale_prefix: str = "[rationale] "
+    description = ("Distilling step-by-step: two instances per example, the label and the rationale as separate "
+                   "targets behind task prefixes; evaluated with the label prefix.")
+
+    def task_prefix(self) -> str:
+        return self.label_prefix
+
+    def build(self, example, rationale, ctx):
+        label = TrainingInstance(example.id, _prompt(example, ctx, self.label_prefix),
+                                 (Segment("label", _label(example, ctx) + ctx.eos),))
+        expl = TrainingInstance(example.id, _prompt(example, ctx, self.rationale_prefix),
+                                (Segment("rationale", _rationale_ids(rationale, ctx) + ctx.eos),))
+        return [label, expl]
