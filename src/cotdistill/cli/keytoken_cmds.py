@@ -1,1 +1,131 @@
-"""CLI commands (filled in by its stage)."""
+"""``cotdistill keytokens`` (score rationale tokens, heatmap page) and ``cotdistill analyze logit-lens``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+import yaml
+
+from cotdistill.cli.app import app
+from cotdistill.errors import ConfigError
+
+analyze_app = typer.Typer(help="Look inside trained students.", no_args_is_help=True)
+app.add_typer(analyze_app, name="analyze")
+
+
+def _parse_k(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"must be a count (5) or a fraction (0.2), got {text!r}", field="--k") from None
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"a fraction must be in [0, 1], got {value}", field="--k")
+    return value
+
+
+def _selector_params(pairs: list[str], names: list[str]) -> dict[str, dict]:
+    from cotdistill.keytokens.selectors import SELECTORS
+
+    params: dict[str, dict] = {name: {} for name in names}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ConfigError(f"expected NAME=VALUE, got {pair!r}", field="--selector-param")
+        takers = [n for n in names if key in SELECTORS.get(n, field="--selector").param_names()]
+        if not takers:
+            raise ConfigError(f"no chosen selector has a parameter '{key}'", field="--selector-param")
+        for name in takers:
+            params[name][key] = yaml.safe_load(value)
+    return params
+
+
+def _load_examples(task: str, split: str, task_path: str | None, limit: int | None):
+    from cotdistill.data.tasks import TaskConfig, load_task
+
+    cfg = TaskConfig.from_dict({"name": task, "split": split, "path": task_path, "limit": limit},
+                               source="command line", prefix="--")
+    return load_task(cfg)
+
+
+@app.command("keytokens")
+def keytokens(
+    task: str = typer.Option(..., help="Task name (e.g. openbookqa)."),
+    rationales: str = typer.Option(..., help="Rationale file (csv, jsonl) or palm_cqa folder."),
+    output: Path = typer.Option(..., help="Folder for scores.jsonl and heatmap.html."),
+    selector: list[str] = typer.Option(["gradient_x_input"], help="Selector (repeat for several): "
+                                       "integrated_gradients, gradient_x_input, attention, occlusion, greedy, tfidf."),
+    scorer: str | None = typer.Option(None, help="Scorer model: student alias, hub id, model or trained-student "
+                                                 "directory (not needed by tfidf)."),
+    order: str = typer.Option("rationale_first", help="rationale_first or label_first."),
+    k: str = typer.Option("0.2", help="Key tokens per rationale: a count (5) or a fraction (0.2)."),
+    split: str = typer.Option("dev", help="Task split."),
+    task_path: str | None = typer.Option(None, help="Local task file or folder (default: the hub)."),
+    rationale_format: str | None = typer.Option(None, help="csv, jsonl or palm_cqa (default: from the path)."),
+    limit: int | None = typer.Option(None, help="Score at most this many examples (seeded subset)."),
+    selector_param: list[str] = typer.Option([], help="NAME=VALUE for the selectors that take it (e.g. steps=16)."),
+    batch_size: int = typer.Option(16, help="Sequences per forward pass."),
+    cache_dir: Path = typer.Option(Path(".cotdistill-cache/keytokens"), help="Score cache (shared with studies)."),
+    overwrite: bool = typer.Option(False, help="Replace existing scores.jsonl / heatmap.html."),
+) -> None:
+    """Score each rationale token's support for the gold label; write scores and an HTML heatmap."""
+    from rich.progress import Progress
+
+    from cotdistill.data.rationales import RationaleConfig, load_rationales
+    from cotdistill.keytokens import Scorer, make_selector
+    from cotdistill.keytokens.api import write_key_token_report
+
+    k_value = _parse_k(k)
+    params = _selector_params(selector_param, selector)
+    selectors = [make_selector(name, params[name], field_prefix="--selector") for name in selector]
+    if any(s.needs_model for s in selectors) and not scorer:
+        raise ConfigError("the chosen selector(s) need a scorer model", field="--scorer")
+    if rationale_format is None:
+        rationale_format = "csv" if rationales.endswith(".csv") else "jsonl" if rationales.endswith(".jsonl") \
+            else "palm_cqa"
+    examples = _load_examples(task, split, task_path, limit)
+    rationale_cfg = RationaleConfig.from_dict({"path": rationales, "format": rationale_format},
+                                              source="command line", prefix="--")
+    rationale_map = load_rationales(rationale_cfg, examples)
+    scorer_obj = Scorer.from_spec(scorer, order=order, batch_size=batch_size) if scorer else None
+    n = sum(ex.id in rationale_map for ex in examples)
+    with Progress(transient=True) as bar:
+        job = bar.add_task("scoring", total=n * len(selectors))
+        scores_path, html_path = write_key_token_report(
+            examples, rationale_map, selectors, scorer=scorer_obj, k=k_value, output_dir=output, cache_dir=cache_dir,
+            overwrite=overwrite, progress=lambda done: bar.advance(job, done))
+    typer.echo(f"scored {n} rationale(s) x {len(selectors)} selector(s): {scores_path}, {html_path}")
+
+
+@analyze_app.command("logit-lens")
+def logit_lens_cmd(
+    student: list[Path] = typer.Option(..., help="Trained student directory (repeat to compare on one figure)."),
+    task: str = typer.Option(..., help="Task name (e.g. openbookqa)."),
+    output: Path = typer.Option(..., help="Folder for logit_lens.png and logit_lens.json."),
+    name: list[str] = typer.Option([], help="Legend name per --student (default: its variant)."),
+    split: str = typer.Option("test", help="Task split."),
+    task_path: str | None = typer.Option(None, help="Local task file or folder (default: the hub)."),
+    limit: int | None = typer.Option(None, help="Use at most this many examples (seeded subset)."),
+    batch_size: int = typer.Option(8, help="Prompts per forward pass."),
+    title: str = typer.Option("", help="Figure title."),
+    overwrite: bool = typer.Option(False, help="Replace an existing figure."),
+) -> None:
+    """Probability and rank of the gold label at every layer (answer position), one line per student."""
+    from cotdistill.keytokens.analysis import logit_lens_of_student, write_logit_lens
+
+    if name and len(name) != len(student):
+        raise ConfigError(f"give one --name per --student ({len(student)}), or none", field="--name")
+    for path in student:
+        if not path.is_dir():
+            raise ConfigError("not a directory", path=path, field="--student")
+    examples = _load_examples(task, split, task_path, limit)
+    results = [logit_lens_of_student(path, examples, name=name[i] if name else None, batch_size=batch_size)
+               for i, path in enumerate(student)]
+    figure, numbers = write_logit_lens(results, output, title=title, overwrite=overwrite)
+    for result in results:
+        typer.echo(f"{result.name}: p(gold) by layer {' '.join(f'{p:.3f}' for p in result.mean_prob)}")
+    typer.echo(f"wrote {figure} and {numbers}")

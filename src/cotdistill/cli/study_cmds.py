@@ -1,1 +1,66 @@
-"""CLI commands (filled in by its stage)."""
+"""``cotdistill study`` (run a grid from one YAML), ``cotdistill report`` and ``cotdistill demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cotdistill.cli.app import app
+from cotdistill.errors import ConfigError
+
+
+@app.command("study")
+def study(
+    config: Path = typer.Argument(..., help="Study YAML (tasks, students, variants, seeds, train, eval)."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Output directory (default: output_dir in "
+                                                                     "the YAML). Rerunning resumes it."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Write the report when the grid is done."),
+) -> None:
+    """Train and evaluate every cell of a study once (finished cells are skipped), then write the report."""
+    from cotdistill.study.config import load_study_config
+    from cotdistill.study.runner import run_study
+
+    cfg = load_study_config(config)
+    out = output or (Path(cfg.output_dir) if cfg.output_dir else None)
+    if out is None:
+        raise ConfigError("give an output directory with -o (or output_dir in the YAML)", field="-o")
+    run_study(cfg, out, config_text=config.read_text(), config_file=str(config))
+    _finish(out, report)
+
+
+@app.command("report")
+def report(output: Path = typer.Argument(..., help="Output directory of `cotdistill study`.")) -> None:
+    """Write the Markdown + HTML report (table with CIs and significance, plots, costs, provenance)."""
+    _finish(output, True)
+
+
+@app.command("demo")
+def demo(
+    output: Path = typer.Option(Path("cotdistill-demo"), "-o", "--output", help="Output directory; rerunning "
+                                                                               "resumes it."),
+) -> None:
+    """Run the offline demo study (synthetic task, SmolLM2-135M, four variants, two seeds) and write its report."""
+    from cotdistill.study.config import load_study_config
+    from cotdistill.study.runner import run_study
+
+    config = demo_config_path()
+    cfg = load_study_config(config)
+    run_study(cfg, output, config_text=config.read_text(), config_file=f"cotdistill (packaged) {config.name}")
+    _finish(output, True)
+
+
+def demo_config_path() -> Path:
+    return Path(__file__).resolve().parents[1] / "study" / "demo.yaml"
+
+
+def _finish(output: Path, write: bool) -> None:
+    if not write:
+        typer.echo(f"results: {output / 'results.csv'} (report: cotdistill report {output})")
+        return
+    from cotdistill.report import write_report
+
+    files = write_report(output)
+    typer.echo(f"results: {output / 'results.csv'}")
+    typer.echo(f"report:  {files.markdown}")
+    typer.echo(f"         {files.html}")

@@ -1,1 +1,129 @@
-"""CLI commands (filled in by its stage)."""
+"""``cotdistill train``: fine-tune a student from a YAML run config and/or flags (flags override the YAML)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic import ValidationError
+
+from cotdistill.cli.app import app
+from cotdistill.configbase import read_yaml
+from cotdistill.errors import ConfigError
+
+#: CLI flag -> dotted key of TrainRunConfig it sets.
+FLAG_KEYS: dict[str, str] = {
+    "--task": "task.name", "--task-path": "task.path", "--split": "task.split", "--limit": "task.limit",
+    "--rationales": "rationales.path", "--rationales-format": "rationales.format",
+    "--label-policy": "rationales.label_policy",
+    "--variant": "variant.name", "--label-style": "variant.label_style",
+    "--student": "student.model", "--lora-r": "student.lora.r",
+    "--output": "output", "--epochs": "train.epochs", "--max-steps": "train.max_steps",
+    "--lr": "train.learning_rate", "--batch-size": "train.batch_size", "--grad-accum": "train.grad_accum",
+    "--max-length": "train.max_length", "--label-weight": "train.label_weight",
+    "--rationale-weight": "train.rationale_weight", "--seed": "train.seed", "--bf16": "train.bf16",
+}
+
+
+def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = data
+    for key in parents:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = {}
+            node[key] = child
+        node = child
+    node[leaf] = value
+
+
+def _bf16_value(text: str) -> str | bool:
+    lowered = text.lower()
+    if lowered in ("auto", "true", "false"):
+        return {"auto": "auto", "true": True, "false": False}[lowered]
+    raise ConfigError(f"--bf16: expected auto, true or false, got '{text}'")
+
+
+def build_run_config(config_path: Path | None, flags: dict[str, Any]):
+    """The validated run config: the YAML (if any) with the given flags applied; errors name the flag or key."""
+    from cotdistill.train.pipeline import TrainRunConfig
+
+    data: dict[str, Any] = read_yaml(config_path) if config_path is not None else {}
+    source = str(config_path) if config_path is not None else "<flags>"
+    for flag, value in flags.items():
+        if value is None:
+            continue
+        if flag == "--lora":
+            if value and not isinstance(data.get("student", {}).get("lora"), dict):
+                _set(data, "student.lora", {})
+            elif not value:
+                _set(data, "student.lora", None)
+            continue
+        _set(data, FLAG_KEYS[flag], value)
+    try:
+        return TrainRunConfig.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        if first["type"] == "missing" and key in ("output", "task"):
+            flag = "--output" if key == "output" else "--task"
+            raise ConfigError(f"{flag} (or '{key}' in the config) is required") from None
+        flag = next((f for f, k in FLAG_KEYS.items() if k == key and flags.get(f) is not None), None)
+        if flag is not None:
+            raise ConfigError(f"{flag}: {msg}") from None
+        raise ConfigError(f"key '{key}': {msg}", path=source) from None
+
+
+@app.command("train")
+def train(
+    config: Path | None = typer.Option(None, "--config", help="YAML run config (sections task, rationales, "
+                                                              "variant, student, train; keys output, overwrite)."),
+    task: str | None = typer.Option(None, "--task", help="Task name (see `cotdistill tasks list`)."),
+    task_path: str | None = typer.Option(None, "--task-path", help="Local file or folder of the task."),
+    split: str | None = typer.Option(None, "--split", help="Task split to train on (default train)."),
+    limit: int | None = typer.Option(None, "--limit", help="Train on a seeded random subset of this many examples."),
+    rationales: str | None = typer.Option(None, "--rationales", help="Rationale file or folder."),
+    rationales_format: str | None = typer.Option(None, "--rationales-format", help="jsonl, csv or palm_cqa."),
+    label_policy: str | None = typer.Option(None, "--label-policy", help="keep, drop or relabel examples whose "
+                                                                         "teacher label is wrong."),
+    variant: str | None = typer.Option(None, "--variant", help="Training variant (see `cotdistill variants list`)."),
+    label_style: str | None = typer.Option(None, "--label-style", help="letter or text."),
+    student: str | None = typer.Option(None, "--student", help="smollm2-135m, gemma3-270m, tiny, a directory or "
+                                                               "a hub id."),
+    lora: bool | None = typer.Option(None, "--lora/--no-lora", help="Train LoRA adapters (merged on save)."),
+    lora_r: int | None = typer.Option(None, "--lora-r", help="LoRA rank (implies --lora)."),
+    output: str | None = typer.Option(None, "--output", help="Directory of the trained student."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a finished run in --output."),
+    epochs: float | None = typer.Option(None, "--epochs", help="Training epochs."),
+    max_steps: int | None = typer.Option(None, "--max-steps", help="Stop after this many optimizer steps."),
+    lr: float | None = typer.Option(None, "--lr", help="Peak learning rate."),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="Sequences per step and process."),
+    grad_accum: int | None = typer.Option(None, "--grad-accum", help="Gradient accumulation steps."),
+    max_length: int | None = typer.Option(None, "--max-length", help="Longest sequence in tokens."),
+    label_weight: float | None = typer.Option(None, "--label-weight", help="Loss weight of label tokens."),
+    rationale_weight: float | None = typer.Option(None, "--rationale-weight",
+                                                  help="Loss weight of rationale and filler tokens."),
+    seed: int | None = typer.Option(None, "--seed", help="Training seed."),
+    bf16: str | None = typer.Option(None, "--bf16", help="auto, true or false."),
+) -> None:
+    """Fine-tune a student on a task's examples with teacher rationales, as the chosen variant builds them."""
+    from cotdistill.train.pipeline import run_training
+
+    flags: dict[str, Any] = {
+        "--task": task, "--task-path": task_path, "--split": split, "--limit": limit,
+        "--rationales": rationales, "--rationales-format": rationales_format, "--label-policy": label_policy,
+        "--variant": variant, "--label-style": label_style, "--student": student,
+        "--lora": True if lora_r is not None and lora is None else lora, "--lora-r": lora_r,
+        "--output": output, "--epochs": epochs, "--max-steps": max_steps, "--lr": lr, "--batch-size": batch_size,
+        "--grad-accum": grad_accum, "--max-length": max_length, "--label-weight": label_weight,
+        "--rationale-weight": rationale_weight, "--seed": seed,
+        "--bf16": _bf16_value(bf16) if bf16 is not None else None,
+    }
+    run_cfg = build_run_config(config, flags)
+    if overwrite:
+        run_cfg.overwrite = True
+    result = run_training(run_cfg)
+    typer.echo(json.dumps(result.to_dict()))

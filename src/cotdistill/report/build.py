@@ -1,0 +1,275 @@
+"""``cotdistill report OUT``: Markdown and a self-contained HTML page from a study's output directory.
+
+Reads what ``cotdistill study`` wrote (``study.json``, ``results.parquet``, ``predictions.parquet``,
+``cells/*/manifest.json``, ``audits/*.json``), recomputes the statistics, and writes ``OUT/report/``:
+``report.md`` (PNG plots beside it), ``report.html`` (plots embedded, one file to send around),
+``summary.csv`` and ``comparisons.csv``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cotdistill.errors import DataError
+from cotdistill.report import plots
+from cotdistill.study import analysis
+from cotdistill.study.stats import CONFIDENCE
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    directory: Path
+    markdown: Path
+    html: Path
+    plots: list[Path]
+
+
+@dataclass
+class StudyOutputs:
+    """Everything a study wrote that the report uses."""
+
+    root: Path
+    study: dict[str, Any]
+    results: pd.DataFrame
+    predictions: pd.DataFrame
+    manifests: list[dict[str, Any]]
+    audits: dict[str, dict[str, Any]]
+
+    @classmethod
+    def read(cls, root: str | Path) -> StudyOutputs:
+        root = Path(root)
+        for name in ("study.json", "results.parquet", "predictions.parquet"):
+            if not (root / name).is_file():
+                raise DataError(f"not a finished study output directory: {name} is missing", path=root)
+        manifests = [json.loads(p.read_text()) for p in sorted(root.glob("cells/*/manifest.json"))]
+        audits = {p.stem: json.loads(p.read_text()) for p in sorted(root.glob("audits/*.json"))}
+        return cls(root, json.loads((root / "study.json").read_text()), pd.read_parquet(root / "results.parquet"),
+                   pd.read_parquet(root / "predictions.parquet"), manifests, audits)
+
+
+def _pct(x: float) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}"
+
+
+def _ci_half(row: pd.Series) -> tuple[float, str]:
+    """Half-width of the seed CI (the item CI when there is one seed) and which it is."""
+    if not math.isnan(row["seed_ci_low"]):
+        return (row["seed_ci_high"] - row["seed_ci_low"]) / 2, "seeds"
+    return (row["item_ci_high"] - row["item_ci_low"]) / 2, "items"
+
+
+def paper_table(summary: pd.DataFrame, comparisons: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Rows: variants (and variants in a second mode); columns: task x student; cells 'mean ± CI marks'."""
+    columns = list(dict.fromkeys(zip(summary["task"], summary["student"])))
+    rows = list(dict.fromkeys(summary["row"]))
+    marks = {}
+    if not comparisons.empty:
+        marks = {(r.task, r.student, r.row): r.significance for r in comparisons.itertuples()}
+    cells = {(r["task"], r["student"], r["row"]): r for _, r in summary.iterrows()}
+    header = ["variant"] + [f"{task} / {student}" for task, student in columns]
+    body = []
+    for row in rows:
+        line = [row]
+        for task, student in columns:
+            entry = cells.get((task, student, row))
+            if entry is None:
+                line.append("")
+                continue
+            half, _ = _ci_half(entry)
+            line.append(f"{_pct(entry['accuracy'])} ± {_pct(half)}{marks.get((task, student, row), '')}")
+        body.append(line)
+    return header, body
+
+
+def _markdown_table(header: list[str], body: list[list[str]]) -> str:
+    def esc(cell: str) -> str:
+        return str(cell).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(esc(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def _html_table(header: list[str], body: list[list[str]], css_class: str = "") -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in body)
+    cls = f' class="{css_class}"' if css_class else ""
+    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _detail_table(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    header = ["task", "student", "variant", "mode", "seeds", "items", "accuracy %", "95% CI seeds",
+              "95% CI items", "chance %", "format ok %"]
+    body = [[r["task"], r["student"], r["row"], r["mode"], str(r["seeds"]), str(r["n_items"]), _pct(r["accuracy"]),
+             f"[{_pct(max(r['seed_ci_low'], 0.0))}, {_pct(min(r['seed_ci_high'], 1.0))}]",
+             f"[{_pct(r['item_ci_low'])}, {_pct(r['item_ci_high'])}]", _pct(r["chance"]),
+             _pct(r["format_compliance"])] for _, r in summary.iterrows()]
+    return header, body
+
+
+def _comparison_table(comparisons: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    header = ["task", "student", "variant", "vs", "items x seeds", "difference (pts)", "95% CI (paired bootstrap)",
+              "variant-only / baseline-only correct", "McNemar p", "Holm p", "Cohen's h", ""]
+    body = [[r.task, r.student, r.row, r.baseline, f"{r.n_items} x {r.seeds}", f"{100 * r.difference:+.1f}",
+             f"[{100 * r.diff_ci_low:+.1f}, {100 * r.diff_ci_high:+.1f}]",
+             f"{r.only_variant_correct} / {r.only_baseline_correct}", f"{r.mcnemar_p:.3g}",
+             f"{r.mcnemar_p_holm:.3g}", f"{r.cohens_h:+.2f}", r.significance] for r in comparisons.itertuples()]
+    return header, body
+
+
+def _cost_table(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    header = ["task", "student", "variant", "mode", "ms per answer", "tokens generated per answer"]
+    body = []
+    for _, r in summary.iterrows():
+        ms = "–" if math.isnan(r["seconds_per_answer"]) else f"{1000 * r['seconds_per_answer']:.1f}"
+        tokens = "–" if math.isnan(r["mean_tokens_generated"]) else f"{r['mean_tokens_generated']:.1f}"
+        body.append([r["task"], r["student"], r["row"], r["mode"].replace("_", "-"), ms, tokens])
+    return header, body
+
+
+def _cheapest_table(cheapest: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    header = ["task", "cheapest keeping accuracy", "accuracy %", "ms per answer", "most accurate", "accuracy %",
+              "ms per answer"]
+    body = [[r.task, f"{r.student} / {r.row}", _pct(r.accuracy), f"{1000 * r.seconds_per_answer:.1f}",
+             f"{r.best_student} / {r.best_row}", _pct(r.best_accuracy), f"{1000 * r.best_seconds_per_answer:.1f}"]
+            for r in cheapest.itertuples()]
+    return header, body
+
+
+def _audit_table(audits: dict[str, dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    header = ["task", "rationale source", "training examples", "rationales", "with a stated label",
+              "agree with gold %", "label policy", "kept for training"]
+    body = [[task, a.get("source", ""), str(a.get("examples", "")), str(a.get("rationales", "")),
+             str(a.get("with_label", "")), _pct(a.get("agreement", float("nan"))), a.get("label_policy", ""),
+             str(a.get("kept", ""))] for task, a in audits.items()]
+    return header, body
+
+
+def _provenance(outputs: StudyOutputs) -> list[tuple[str, str]]:
+    manifests = outputs.manifests
+    commits = sorted({m.get("git_commit") or "unknown" for m in manifests})
+    hosts = sorted({m.get("host", {}).get("hostname", "unknown") for m in manifests})
+    versions = manifests[0].get("versions", {}) if manifests else {}
+    total = sum(m.get("timings", {}).get("total_seconds", 0.0) for m in manifests)
+    study = outputs.study
+    return [
+        ("study", f"{study.get('name', '')} (config hash {study.get('config_hash', '')})"),
+        ("config file", str(study.get("config_file", ""))),
+        ("cells", f"{len(manifests)} finished, {total / 60:.1f} min of compute in total"),
+        ("git commit(s)", ", ".join(commits)),
+        ("host(s)", ", ".join(hosts)),
+        ("library versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
+        ("statistics", f"{int(CONFIDENCE * 100)}% CIs: Student-t over seeds, percentile bootstrap over items; "
+                       "McNemar exact test on (seed, item) pairs vs the baseline, Holm-adjusted across all "
+                       "comparisons; marks * p<0.05, ** p<0.01, *** p<0.001"),
+    ]
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+th, td { border: 1px solid #bbb; padding: 4px 8px; text-align: left; }
+th { background: #eef2f7; }
+table.paper td:not(:first-child) { text-align: right; font-variant-numeric: tabular-nums; }
+img { max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0; }
+.note { color: #555; font-size: 0.9em; }
+"""
+
+# Lets a headless browser (and the test) see that every plot decoded: the body gets data-images-loaded.
+_LOAD_CHECK = """
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
+  document.body.setAttribute('data-images-total', String(imgs.length));
+  document.body.setAttribute('data-images-loaded', String(ok));
+  document.body.setAttribute('data-table-rows', String(document.querySelectorAll('table.paper tbody tr').length));
+});
+"""
+
+
+def write_report(root: str | Path, *, overwrite: bool = True) -> ReportFiles:
+    """Write ``root/report/``. A report is derived data: rewriting it (``overwrite``) loses nothing."""
+    outputs = StudyOutputs.read(root)
+    out_dir = outputs.root / "report"
+    if out_dir.exists() and not overwrite:
+        raise DataError("report already exists; refusing to overwrite", path=out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    baseline = outputs.study["baseline"]
+    summary = analysis.summarize(outputs.results, outputs.predictions)
+    comparisons = analysis.compare_to_baseline(outputs.results, outputs.predictions, baseline)
+    cheapest = analysis.cheapest_keeping_accuracy(summary)
+    summary.to_csv(out_dir / "summary.csv", index=False)
+    comparisons.to_csv(out_dir / "comparisons.csv", index=False)
+
+    figures: list[tuple[str, Path, str]] = [
+        ("Accuracy per variant", plots.accuracy_bars(summary, comparisons, out_dir / "accuracy.png"),
+         "Bars: mean accuracy over seeds with the 95% CI over seeds; dashed: chance."),
+    ]
+    k_plot = plots.accuracy_vs_k(summary, out_dir / "accuracy_vs_k.png")
+    if k_plot is not None:
+        figures.append(("Accuracy against k", k_plot, "Key-token variants at each k, baseline dashed."))
+    cost_plot = plots.inference_cost(summary, out_dir / "inference_cost.png")
+    if cost_plot is not None:
+        figures.append(("Inference cost per answer", cost_plot,
+                        "Label-first reads the answer off one forward pass; reasoning-first generates first."))
+
+    title = f"cotdistill study report: {outputs.study.get('name', outputs.root.name)}"
+    paper = paper_table(summary, comparisons)
+    sections: list[tuple[str, str, tuple[list[str], list[list[str]]] | None, str]] = [
+        ("Results", f"Accuracy (%) on the evaluation items, mean ± 95% CI half-width over seeds; marks: "
+                    f"significance against `{baseline}` (McNemar exact, Holm-adjusted).", paper, "paper"),
+        ("Per-row statistics", "", _detail_table(summary), ""),
+        (f"Comparisons against {baseline}", "Same items and seeds; difference in accuracy points.",
+         _comparison_table(comparisons) if not comparisons.empty else None, ""),
+        ("Inference cost", "Mean wall time and generated tokens per answer, label-first vs reasoning-first.",
+         _cost_table(summary), ""),
+        ("Cheapest student that keeps the accuracy",
+         "Per task, the fastest (student, variant) whose 95% CI reaches the best mean accuracy.",
+         _cheapest_table(cheapest) if not cheapest.empty else None, ""),
+    ]
+    if outputs.audits:
+        sections.append(("Teacher audit", "How often the rationale source's stated answer matches the gold label.",
+                         _audit_table(outputs.audits), ""))
+    provenance = _provenance(outputs)
+
+    md = [f"# {title}", ""]
+    body_html = [f"<h1>{html.escape(title)}</h1>"]
+    for heading, note, table, css in sections:
+        md += [f"## {heading}", ""]
+        body_html.append(f"<h2>{html.escape(heading)}</h2>")
+        if note:
+            md += [note, ""]
+            body_html.append(f'<p class="note">{html.escape(note).replace("`", "")}</p>')
+        if table is None:
+            md += ["(none)", ""]
+            body_html.append("<p>(none)</p>")
+            continue
+        md += [_markdown_table(*table), ""]
+        body_html.append(_html_table(*table, css_class=css))
+        if heading == "Results":
+            for fig_title, path, caption in figures:
+                md += [f"### {fig_title}", "", f"![{fig_title}]({path.name})", "", caption, ""]
+                data = base64.b64encode(path.read_bytes()).decode()
+                body_html.append(f"<h3>{html.escape(fig_title)}</h3>"
+                                 f'<img alt="{html.escape(fig_title)}" src="data:image/png;base64,{data}">'
+                                 f'<p class="note">{html.escape(caption)}</p>')
+    md += ["## Provenance", ""] + [f"- **{k}**: {v}" for k, v in provenance] + [""]
+    body_html.append("<h2>Provenance</h2><ul>" + "".join(
+        f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in provenance) + "</ul>")
+
+    md_path = out_dir / "report.md"
+    md_path.write_text("\n".join(md))
+    html_path = out_dir / "report.html"
+    html_path.write_text(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style><script>{_LOAD_CHECK}</script></head>"
+        f"<body>{''.join(body_html)}</body></html>\n")
+    return ReportFiles(out_dir, md_path, html_path, [p for _, p, _ in figures])

@@ -1,0 +1,158 @@
+"""From a study's results tables to per-row summaries and comparisons against the baseline.
+
+The results table has one row per (cell, mode): a cell is one (task, student, variant, seed) training run,
+evaluated in one or two modes. A *row* of the paper-style table is a (variant, mode) pair -- the variant in
+its natural mode (label-first for answer-first variants, reasoning-first otherwise) is labelled with the
+variant alone, a variant evaluated in another mode gets the mode in brackets. Summaries and comparisons
+are per (task, student, row).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cotdistill.study import stats
+
+#: Columns of ``results.parquet`` / ``results.csv`` (one row per cell and evaluation mode).
+RESULT_COLUMNS = [
+    "cell", "task", "student", "variant", "variant_name", "k", "seed", "mode", "primary_mode", "is_baseline",
+    "accuracy", "n", "chance", "format_compliance", "mean_tokens_generated", "seconds_per_answer",
+    "train_seconds", "eval_seconds", "final_loss", "target_tokens",
+]
+#: Columns of ``predictions.parquet`` (one row per cell, mode and evaluation example).
+PREDICTION_COLUMNS = ["cell", "task", "student", "variant", "seed", "mode", "id", "gold", "pred", "correct"]
+
+MODE_NAMES = {"label_first": "label-first", "reasoning_first": "reasoning-first"}
+
+
+def row_label(variant: str, mode: str, primary_mode: bool) -> str:
+    return variant if primary_mode else f"{variant} [{MODE_NAMES.get(mode, mode)}]"
+
+
+def with_row_labels(results: pd.DataFrame) -> pd.DataFrame:
+    out = results.copy()
+    out["row"] = [row_label(v, m, bool(p)) for v, m, p in zip(out["variant"], out["mode"], out["primary_mode"])]
+    return out
+
+
+class PredictionIndex:
+    """Per (cell, mode): which evaluation items the student got right, by example id."""
+
+    def __init__(self, predictions: pd.DataFrame):
+        self._by_key = {key: dict(zip(group["id"], group["correct"].astype(bool)))
+                        for key, group in predictions.groupby(["cell", "mode"], sort=False)}
+
+    def items(self, keys: list[tuple[str, str]]) -> list[str]:
+        """Ids evaluated under every key (reasoning-first may run on a subset)."""
+        return sorted(set.intersection(*(set(self._by_key[k]) for k in keys)))
+
+    def matrix(self, keys: list[tuple[str, str]], item_ids: list[str]) -> np.ndarray:
+        """(len(keys) x items) 0/1 matrix; keys are one (cell, mode) per seed, in seed order."""
+        return np.array([[int(self._by_key[k][i]) for i in item_ids] for k in keys], dtype=int)
+
+
+def _keys(group: pd.DataFrame) -> list[tuple[str, str]]:
+    return list(zip(group["cell"], group["mode"]))
+
+
+def summarize(results: pd.DataFrame, predictions: pd.DataFrame, *, resamples: int = stats.BOOTSTRAP_RESAMPLES,
+              confidence: float = stats.CONFIDENCE) -> pd.DataFrame:
+    """One row per (task, student, row): mean accuracy, seed CI, item-bootstrap CI, costs."""
+    results = with_row_labels(results)
+    index = PredictionIndex(predictions)
+    records = []
+    for (task, student, row), group in results.groupby(["task", "student", "row"], sort=False):
+        group = group.sort_values("seed")
+        seed_ci = stats.seed_interval(group["accuracy"].to_numpy(), confidence)
+        keys = _keys(group)
+        items = index.items(keys)
+        item_ci = stats.item_bootstrap_interval(index.matrix(keys, items), confidence=confidence,
+                                                resamples=resamples)
+        first = group.iloc[0]
+        records.append({
+            "task": task, "student": student, "row": row, "variant": first["variant"],
+            "variant_name": first["variant_name"], "k": first["k"], "mode": first["mode"],
+            "primary_mode": bool(first["primary_mode"]), "is_baseline": bool(first["is_baseline"]),
+            "seeds": int(len(group)), "n_items": int(len(items)),
+            "accuracy": seed_ci.mean, "seed_ci_low": seed_ci.low, "seed_ci_high": seed_ci.high,
+            "item_ci_low": item_ci.low, "item_ci_high": item_ci.high,
+            "chance": float(group["chance"].mean()),
+            "format_compliance": _mean_or_nan(group["format_compliance"]),
+            "mean_tokens_generated": _mean_or_nan(group["mean_tokens_generated"]),
+            "seconds_per_answer": _mean_or_nan(group["seconds_per_answer"]),
+            "train_seconds": _mean_or_nan(group["train_seconds"]),
+        })
+    table = pd.DataFrame.from_records(records)
+    # Grid order (tasks, students, variants as configured), each variant's natural mode first.
+    first_seen = {col: {v: i for i, v in enumerate(dict.fromkeys(results[col]))}
+                  for col in ("task", "student", "variant")}
+    table["_order"] = [(first_seen["task"][t], first_seen["student"][s], first_seen["variant"][v], not p)
+                       for t, s, v, p in zip(table["task"], table["student"], table["variant"],
+                                             table["primary_mode"])]
+    table = table.sort_values("_order", kind="stable")
+    return table.drop(columns="_order").reset_index(drop=True)
+
+
+def compare_to_baseline(results: pd.DataFrame, predictions: pd.DataFrame, baseline: str, *,
+                        resamples: int = stats.BOOTSTRAP_RESAMPLES) -> pd.DataFrame:
+    """Each row against the baseline variant (in its natural mode) on the same seeds and items, Holm-adjusted
+    across every comparison of the study."""
+    results = with_row_labels(results)
+    index = PredictionIndex(predictions)
+    records = []
+    for (task, student), block in results.groupby(["task", "student"], sort=False):
+        base = block[(block["variant"] == baseline) & block["primary_mode"].astype(bool)]
+        base_by_seed = dict(zip(base["seed"], _keys(base)))
+        for row, group in block.groupby("row", sort=False):
+            group = group[group["seed"].isin(base_by_seed)].sort_values("seed")
+            if row == baseline or group.empty:
+                continue
+            variant_keys = _keys(group)
+            base_keys = [base_by_seed[s] for s in group["seed"]]
+            items = index.items(variant_keys + base_keys)
+            variant_matrix, base_matrix = index.matrix(variant_keys, items), index.matrix(base_keys, items)
+            mcnemar = stats.mcnemar_exact(variant_matrix, base_matrix)
+            boot = stats.paired_bootstrap(variant_matrix, base_matrix, resamples=resamples)
+            records.append({
+                "task": task, "student": student, "row": row, "baseline": baseline, "seeds": len(group),
+                "n_items": len(items), "variant_accuracy": float(variant_matrix.mean()),
+                "baseline_accuracy": float(base_matrix.mean()), "difference": boot.difference,
+                "diff_ci_low": boot.low, "diff_ci_high": boot.high, "bootstrap_p": boot.p_value,
+                "only_variant_correct": mcnemar.only_variant, "only_baseline_correct": mcnemar.only_baseline,
+                "mcnemar_p": mcnemar.p_value,
+                "cohens_h": stats.cohens_h(float(variant_matrix.mean()), float(base_matrix.mean())),
+            })
+    table = pd.DataFrame.from_records(records)
+    if table.empty:
+        return table
+    table["mcnemar_p_holm"] = stats.holm(table["mcnemar_p"])
+    table["significance"] = [stats.significance_mark(p) for p in table["mcnemar_p_holm"]]
+    return table
+
+
+def _mean_or_nan(series: pd.Series) -> float:
+    values = pd.to_numeric(series, errors="coerce").dropna()
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def cheapest_keeping_accuracy(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per task: the (student, row) answering fastest whose seed CI still reaches the best mean accuracy.
+
+    "Keeps the accuracy" is read as "not distinguishable from the best by its 95% CI over seeds" (the item CI
+    when a row has a single seed); cost is measured seconds per answer.
+    """
+    records = []
+    for task, block in summary.groupby("task", sort=False):
+        block = block[block["seconds_per_answer"].notna()]
+        if block.empty:
+            continue
+        best = block.loc[block["accuracy"].idxmax()]
+        reach = block["seed_ci_high"].where(block["seed_ci_high"].notna(), block["item_ci_high"])
+        keeping = block[reach >= best["accuracy"]]
+        pick = keeping.loc[keeping["seconds_per_answer"].idxmin()]
+        records.append({"task": task, "student": pick["student"], "row": pick["row"],
+                        "accuracy": pick["accuracy"], "seconds_per_answer": pick["seconds_per_answer"],
+                        "best_student": best["student"], "best_row": best["row"], "best_accuracy": best["accuracy"],
+                        "best_seconds_per_answer": best["seconds_per_answer"]})
+    return pd.DataFrame.from_records(records)

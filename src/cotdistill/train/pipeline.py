@@ -1,0 +1,88 @@
+"""One training run from one config: load the task and rationales, build the variant's instances, train, save."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+
+from cotdistill.configbase import StageConfig
+from cotdistill.data.example import Example
+from cotdistill.data.rationale import Rationale
+from cotdistill.data.rationales import RationaleConfig, apply_label_policy, load_rationales
+from cotdistill.data.tasks import TaskConfig, load_task
+from cotdistill.errors import ConfigError
+from cotdistill.train.config import StudentConfig, TrainConfig
+from cotdistill.train.student import load_student
+from cotdistill.train.trainer import TrainResult, read_metadata, train_student
+from cotdistill.variants import build_instances
+from cotdistill.variants.config import VariantConfig
+
+
+class TrainRunConfig(StageConfig):
+    """A whole training run (the YAML of ``cotdistill train --config``): sections task, rationales, variant,
+    student, train, plus where the result goes."""
+
+    task: TaskConfig = Field(..., description="Which task and split to train on.")
+    rationales: RationaleConfig | None = Field(None, description=(
+        "Teacher rationales; null for variants without one (label_only) or the synthetic task's references."))
+    variant: VariantConfig = Field(default_factory=VariantConfig, description="What the student is trained on.")
+    student: StudentConfig = Field(default_factory=StudentConfig, description="Which student model.")
+    train: TrainConfig = Field(default_factory=TrainConfig, description="Optimisation settings.")
+    output: str = Field(..., description="Directory of the trained student (resumed if unfinished).")
+    overwrite: bool = Field(False, description="Replace a finished run in `output` instead of refusing.")
+    missing_rationales: Literal["error", "drop"] = Field("error", description=(
+        "Examples without a rationale, when the variant needs one: fail (error) or train without them (drop)."))
+
+
+def _rationales_for(cfg: TrainRunConfig, examples: list[Example]) -> tuple[list[Example], dict[str, Rationale]]:
+    if cfg.rationales is None:
+        if cfg.task.name == "synthetic":
+            from cotdistill.data.synthetic import reference_rationales
+
+            return examples, reference_rationales(examples)
+        return examples, {}
+    rationales = load_rationales(cfg.rationales, examples)
+    return apply_label_policy(examples, rationales, cfg.rationales.label_policy,
+                              drop_unparsed=cfg.rationales.drop_unparsed)
+
+
+def run_metadata(cfg: TrainRunConfig, n_examples: int, n_instances: int) -> dict[str, Any]:
+    """What ``cotdistill.json`` records about the data a student was trained on."""
+    return {
+        "variant": {"name": cfg.variant.name, "params": cfg.variant.params},
+        "prompt_format": {"label_style": cfg.variant.label_style, "show_choices": cfg.variant.show_choices},
+        "task": cfg.task.model_dump(mode="json"),
+        "rationales": cfg.rationales.model_dump(mode="json") if cfg.rationales is not None else None,
+        "missing_rationales": cfg.missing_rationales,
+        "n_examples": n_examples,
+        "n_instances": n_instances,
+    }
+
+
+def run_training(cfg: TrainRunConfig, **train_kwargs: Any) -> TrainResult:
+    """config -> task -> rationales -> instances -> trained student in ``cfg.output``."""
+    existing = read_metadata(cfg.output)
+    if existing is not None and existing.get("finished") and not cfg.overwrite:
+        # Fail before loading anything heavy.
+        raise ConfigError("holds a finished training run; refusing to overwrite (choose another output or pass "
+                          "overwrite)", path=Path(cfg.output))
+    if cfg.task.name == "synthetic":
+        import cotdistill.data.synthetic  # noqa: F401  (registers the task)
+    examples = load_task(cfg.task)
+    variant = cfg.variant.build_variant()
+    examples, rationales = _rationales_for(cfg, examples)
+    if variant.needs_rationale:
+        missing = [ex.id for ex in examples if ex.id not in rationales]
+        if missing and cfg.missing_rationales == "error":
+            raise ConfigError(f"{len(missing)} of {len(examples)} examples have no rationale (first: "
+                              f"'{missing[0]}'); set missing_rationales: drop to train without them",
+                              field="rationales.path")
+        examples = [ex for ex in examples if ex.id in rationales]
+    model, tokenizer = load_student(cfg.student)
+    instances = build_instances(examples, rationales, variant, tokenizer, seed=cfg.train.seed,
+                                prompt_format=cfg.variant.prompt_format())
+    metadata = run_metadata(cfg, len(examples), len(instances))
+    return train_student(instances, cfg.student, cfg.train, cfg.output, metadata=metadata,
+                         student=(model, tokenizer), overwrite=cfg.overwrite, **train_kwargs)

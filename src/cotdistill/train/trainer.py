@@ -1,0 +1,496 @@
+"""Fine-tune a student on training instances with transformers ``Trainer``, adding only what it lacks.
+
+What is added:
+
+* :class:`InstanceDataset` turns each :class:`TrainingInstance` into ``input_ids`` plus a per-token loss weight:
+  0 for prompt tokens, ``label_weight`` for label tokens, ``rationale_weight`` for rationale and filler tokens.
+* :class:`WeightedTargetCollator` pads each batch to its longest sequence (batches come from Trainer's
+  length-grouped sampler, so there is little padding) and lists the *target positions*: the positions whose next
+  token has a non-zero weight. The model computes ``lm_head`` logits only there (``logits_to_keep`` as a boolean
+  mask): with a 49152 x 576 head this is the largest single saving.
+* :class:`WeightedLossTrainer` computes ``sum(weight * token CE) / sum(weights)`` where the denominator is taken
+  over the whole accumulated batch (all micro-batches of an optimizer step, all processes). It does so by
+  overriding ``Trainer._get_num_items_in_batch`` to sum weights, so gradient accumulation gives the same gradients
+  as one large batch.
+
+Mixed precision is ``torch.autocast`` bf16 (Trainer's ``bf16=True``): weights (and the optimizer) stay in the
+student's dtype, matmuls run in bf16. On the AVX512-BF16 CPU this was measured faster than both fp32 and pure bf16
+weights (bf16 element-wise kernels on CPU are slow, and bf16 master weights lose small updates); see
+docs/benchmarks.md. The saved model keeps the student's dtype (fp32 for GGUF and tiny students).
+
+Checkpoints (``checkpoint-*``, with optimizer, scheduler and RNG state) are written every ``save_steps``; a rerun
+with the same output directory resumes from the latest one and ends with the same weights as an uninterrupted run.
+The finished directory is a standard Hugging Face model directory plus tokenizer, ``cotdistill.json`` (metadata,
+configs, result) and a README.md model card. LoRA adapters are merged into the weights on save by default
+(``lora.save: adapter`` keeps only the adapter; :func:`load_trained_student` handles both).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+from transformers import Trainer, TrainerCallback, TrainingArguments
+from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
+from transformers.trainer_utils import get_last_checkpoint
+
+from cotdistill.errors import ConfigError
+from cotdistill.train.config import StudentConfig, TrainConfig
+from cotdistill.train.student import as_student_config, load_student, prepare_tokenizer_for_training
+from cotdistill.variants.base import TrainingInstance
+
+METADATA_FILE = "cotdistill.json"
+_IGNORE_WEIGHT = 0.0
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`train_student`.
+
+    ``final_loss`` is the weighted loss averaged over the last logging window (``logging_steps`` optimizer
+    steps); ``target_tokens`` counts target tokens (non-zero weight) processed and ``total_tokens`` all non-padding
+    tokens processed, both summed over processes, in this invocation (a resumed run counts only what it ran).
+    """
+
+    output_dir: str
+    final_loss: float | None
+    train_seconds: float
+    target_tokens: int
+    resumed: bool
+    steps: int = 0
+    total_tokens: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+
+def weight_for_kind(kind: str | None, train_cfg: TrainConfig) -> float:
+    if kind is None:
+        return _IGNORE_WEIGHT
+    return train_cfg.label_weight if kind == "label" else train_cfg.rationale_weight
+
+
+def encode_instance(instance: TrainingInstance, train_cfg: TrainConfig) -> dict[str, list]:
+    """``input_ids`` and per-token ``loss_weights`` (the weight of predicting that token), target cut to fit."""
+    if len(instance.prompt_ids) >= train_cfg.max_length:
+        raise ConfigError(f"the prompt of example '{instance.example_id}' is {len(instance.prompt_ids)} tokens, "
+                          f"leaving no room for its target within max_length {train_cfg.max_length}",
+                          field="train.max_length")
+    ids = instance.input_ids[: train_cfg.max_length]
+    weights = [weight_for_kind(k, train_cfg) for k in instance.token_kinds()][: train_cfg.max_length]
+    return {"input_ids": ids, "loss_weights": weights}
+
+
+class InstanceDataset(Dataset):
+    """Encoded training instances; items are dicts with ``input_ids`` (lengths feed length grouping)."""
+
+    def __init__(self, instances: Sequence[TrainingInstance], train_cfg: TrainConfig):
+        if not instances:
+            raise ConfigError("there are no training instances (empty task or every example filtered out)")
+        self.items = [encode_instance(inst, train_cfg) for inst in instances]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict[str, list]:
+        return self.items[index]
+
+
+class WeightedTargetCollator:
+    """Pads to the longest sequence of the batch (rounded up to ``pad_to_multiple_of``) and lists targets.
+
+    Returns ``input_ids``, ``attention_mask``, ``target_mask`` (bool [B, T]: position t predicts a weighted
+    token t+1), and, in the row-major order of ``target_mask``, ``target_ids`` and ``target_weights``.
+    """
+
+    def __init__(self, pad_token_id: int, pad_to_multiple_of: int = 1):
+        self.pad_token_id = pad_token_id
+        self.pad_to_multiple_of = pad_to_multiple_of
+
+    def __call__(self, features: list[dict[str, list]]) -> dict[str, torch.Tensor]:
+        longest = max(len(f["input_ids"]) for f in features)
+        width = math.ceil(longest / self.pad_to_multiple_of) * self.pad_to_multiple_of
+        batch = len(features)
+        input_ids = torch.full((batch, width), self.pad_token_id, dtype=torch.long)
+        attention_mask = torch.zeros((batch, width), dtype=torch.long)
+        weights = torch.zeros((batch, width), dtype=torch.float32)
+        for row, feature in enumerate(features):
+            n = len(feature["input_ids"])
+            input_ids[row, :n] = torch.tensor(feature["input_ids"], dtype=torch.long)
+            attention_mask[row, :n] = 1
+            weights[row, :n] = torch.tensor(feature["loss_weights"], dtype=torch.float32)
+        next_weights = torch.zeros_like(weights)
+        next_weights[:, :-1] = weights[:, 1:]
+        target_mask = next_weights > 0
+        next_ids = torch.zeros_like(input_ids)
+        next_ids[:, :-1] = input_ids[:, 1:]
+        return {
+            "input_ids": input_ids,
+            "attention_mask": attention_mask,
+            "target_mask": target_mask,
+            "target_ids": next_ids[target_mask],
+            "target_weights": next_weights[target_mask],
+        }
+
+
+class SeededLengthGroupedSampler(LengthGroupedSampler):
+    """Trainer's length grouping with an order drawn from (seed, epoch) instead of the global RNG.
+
+    The stock sampler draws from torch's global RNG when an epoch starts, which a resumed run has not restored
+    yet at that point; seeding per epoch makes a resumed run see exactly the batches of an uninterrupted one.
+    """
+
+    def __init__(self, batch_size: int, lengths: list[int], seed: int):
+        super().__init__(batch_size, lengths=lengths)
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self):
+        generator = torch.Generator()
+        generator.manual_seed(self.seed * 1_000_003 + self.epoch)
+        return iter(get_length_grouped_indices(self.lengths, self.batch_size, generator=generator))
+
+
+# ---------------------------------------------------------------------------------------------- trainer
+
+
+class WeightedLossTrainer(Trainer):
+    """``Trainer`` with the weighted, target-only loss normalized over the whole accumulated batch."""
+
+    # compute_loss divides by the weight sum of the whole accumulated batch, so Trainer must not rescale it.
+    loss_is_scaled_for_ga = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.target_tokens_seen = 0
+        self.total_tokens_seen = 0
+
+    def _get_train_sampler(self, train_dataset=None):
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        if self.args.train_sampling_strategy == "group_by_length" and isinstance(dataset, InstanceDataset):
+            lengths = [len(item["input_ids"]) for item in dataset.items]
+            return SeededLengthGroupedSampler(self.args.train_batch_size * self.args.gradient_accumulation_steps,
+                                              lengths, self.args.data_seed if self.args.data_seed is not None
+                                              else self.args.seed)
+        return super()._get_train_sampler(train_dataset)
+
+    def _get_num_items_in_batch(self, batch_samples: list, device: torch.device) -> torch.Tensor | None:
+        if not batch_samples:
+            return None
+        counts = torch.stack([
+            sum(b["target_weights"].sum(dtype=torch.float64) for b in batch_samples),
+            torch.tensor(float(sum(b["target_ids"].numel() for b in batch_samples)), dtype=torch.float64),
+            torch.tensor(float(sum(int(b["attention_mask"].sum()) for b in batch_samples)), dtype=torch.float64),
+        ]).to(device)
+        if self.args.world_size > 1:
+            counts = self.accelerator.gather(counts.unsqueeze(0)).sum(dim=0)
+        self.target_tokens_seen += int(counts[1].item())
+        self.total_tokens_seen += int(counts[2].item())
+        if not self.args.average_tokens_across_devices and self.args.world_size > 1:
+            # Each process then normalizes by its own share; the gradient all-reduce averages them.
+            return sum(b["target_weights"].sum(dtype=torch.float64) for b in batch_samples).to(device)
+        return counts[0]
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        target_ids = inputs["target_ids"]
+        target_weights = inputs["target_weights"]
+        outputs = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"],
+                        logits_to_keep=inputs["target_mask"], use_cache=False)
+        token_ce = torch.nn.functional.cross_entropy(outputs.logits.float(), target_ids, reduction="none")
+        weighted_sum = (token_ce * target_weights).sum()
+        if num_items_in_batch is None:
+            num_items_in_batch = target_weights.sum()
+        # An all-zero-weight batch contributes nothing; the clamp only avoids 0/0.
+        loss = weighted_sum / num_items_in_batch.clamp_min(1e-12).to(weighted_sum.dtype)
+        if self.args.average_tokens_across_devices and self.args.world_size > 1:
+            # The denominator counts every process's weights while DDP averages gradients over processes.
+            loss = loss * self.args.world_size
+        return (loss, outputs) if return_outputs else loss
+
+
+class _LogLastStep(TrainerCallback):
+    """Log at the final step too, so ``final_loss`` covers the last steps whatever ``logging_steps`` is."""
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.max_steps and state.global_step >= state.max_steps:
+            control.should_log = True
+        return control
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def bf16_supported() -> bool:
+    """CUDA with bf16, or a CPU with a bf16 matmul fast path (AMX or AVX512-BF16)."""
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    cpu = getattr(torch, "cpu", None)
+    return bool(cpu is not None and (getattr(cpu, "_is_amx_tile_supported", lambda: False)()
+                                     or getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()))
+
+
+def resolve_bf16(train_cfg: TrainConfig) -> bool:
+    if train_cfg.bf16 == "auto":
+        return bf16_supported()
+    if train_cfg.bf16 and not torch.cuda.is_available() and not bf16_supported():
+        raise ConfigError("bf16 was requested but this CPU has no bf16 fast path", field="train.bf16")
+    return bool(train_cfg.bf16)
+
+
+def _is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def read_metadata(output_dir: str | Path) -> dict[str, Any] | None:
+    path = Path(output_dir) / METADATA_FILE
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    tmp.replace(path)
+
+
+def _run_identity(student_cfg: StudentConfig, train_cfg: TrainConfig, metadata: dict[str, Any],
+                  n_instances: int) -> dict[str, Any]:
+    return {"student": student_cfg.model_dump(mode="json"), "train": train_cfg.model_dump(mode="json"),
+            "metadata": json.loads(json.dumps(metadata, default=str)), "n_instances": n_instances}
+
+
+def prepare_output_dir(output_dir: Path, identity: dict[str, Any], *, overwrite: bool) -> None:
+    """Refuse to overwrite a finished run (unless asked) or a foreign directory; accept a matching unfinished one.
+
+    Only the main process changes anything (other processes of a distributed run only refuse a finished run,
+    which no one can be writing at the same time).
+    """
+    existing = read_metadata(output_dir)
+    if existing is not None and existing.get("finished") and not overwrite:
+        raise ConfigError("holds a finished training run; refusing to overwrite (choose another output "
+                          "directory or pass overwrite)", path=output_dir)
+    if not _is_main_process():
+        return
+    if existing is not None and not existing.get("finished") and existing.get("run") != identity and not overwrite:
+        raise ConfigError("holds an unfinished run with a different configuration; refusing to resume or "
+                          "overwrite it (choose another output directory or pass overwrite)", path=output_dir)
+    if existing is None and output_dir.is_dir() and any(output_dir.iterdir()):
+        raise ConfigError("exists and is not a cotdistill training directory; refusing to write into it",
+                          path=output_dir)
+    if existing is not None and (existing.get("finished") or existing.get("run") != identity):
+        shutil.rmtree(output_dir)
+        existing = None
+    output_dir.mkdir(parents=True, exist_ok=True)
+    if existing is None:
+        _write_json_atomic(output_dir / METADATA_FILE, {"finished": False, "run": identity})
+
+
+def _apply_lora(model: Any, student_cfg: StudentConfig) -> Any:
+    from peft import LoraConfig, get_peft_model
+
+    lora = student_cfg.lora
+    config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                        target_modules=list(lora.target_modules), task_type="CAUSAL_LM")
+    try:
+        return get_peft_model(model, config)
+    except ValueError as err:
+        raise ConfigError(f"cannot apply LoRA: {err}", field="student.lora.target_modules") from None
+
+
+def _training_arguments(train_cfg: TrainConfig, output_dir: Path, bf16: bool) -> TrainingArguments:
+    on_cuda = torch.cuda.is_available()
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    return TrainingArguments(
+        output_dir=str(output_dir),
+        per_device_train_batch_size=train_cfg.batch_size,
+        gradient_accumulation_steps=train_cfg.grad_accum,
+        learning_rate=train_cfg.learning_rate,
+        num_train_epochs=train_cfg.epochs,
+        max_steps=train_cfg.max_steps,
+        warmup_steps=train_cfg.warmup_ratio,
+        lr_scheduler_type=train_cfg.lr_scheduler,
+        weight_decay=train_cfg.weight_decay,
+        max_grad_norm=train_cfg.max_grad_norm,
+        seed=train_cfg.seed,
+        data_seed=train_cfg.seed,
+        bf16=bf16,
+        use_cpu=not on_cuda,
+        optim="adamw_torch_fused" if on_cuda else "adamw_torch",
+        train_sampling_strategy="group_by_length" if train_cfg.group_by_length else "random",
+        save_strategy="steps",
+        save_steps=train_cfg.save_steps,
+        save_total_limit=train_cfg.save_total_limit,
+        logging_steps=train_cfg.logging_steps,
+        logging_first_step=True,
+        dataloader_num_workers=train_cfg.num_workers,
+        remove_unused_columns=False,
+        report_to="none",
+        disable_tqdm=True,
+        ddp_backend=None if on_cuda or not distributed else "gloo",
+    )
+
+
+def _final_loss(log_history: list[dict[str, Any]]) -> float | None:
+    losses = [entry["loss"] for entry in log_history if "loss" in entry]
+    return float(losses[-1]) if losses else None
+
+
+MODEL_CARD = """\
+---
+library_name: transformers
+tags: [cotdistill, chain-of-thought-distillation]
+---
+# {name}
+
+A student language model fine-tuned with [cotdistill](https://github.com/) (chain-of-thought augmented
+distillation, after Wadhwa, Amir & Wallace, EMNLP 2024).
+
+- base model: `{base}`{lora}
+- training variant: `{variant}`
+- task: {task}
+- rationales: {rationales}
+- seed: {seed}; steps: {steps}; final training loss: {loss}
+
+Full configuration and metadata: `cotdistill.json`. Load with `cotdistill.train.load_trained_student(path)` or
+`transformers.AutoModelForCausalLM.from_pretrained(path)`.
+"""
+
+
+def _model_card(output_dir: Path, student_cfg: StudentConfig, metadata: dict[str, Any], result: TrainResult,
+                seed: int) -> str:
+    variant = metadata.get("variant") or {}
+    loss = f"{result.final_loss:.4f}" if result.final_loss is not None else "n/a"
+    lora = ""
+    if student_cfg.lora is not None:
+        lora = f" + LoRA r={student_cfg.lora.r} ({'merged' if student_cfg.lora.save == 'merged' else 'adapter'})"
+    return MODEL_CARD.format(name=output_dir.name, base=student_cfg.model, lora=lora,
+                             variant=variant.get("name", "n/a") if isinstance(variant, dict) else variant,
+                             task=json.dumps(metadata.get("task", "n/a"), default=str),
+                             rationales=json.dumps(metadata.get("rationales", "n/a"), default=str),
+                             seed=seed, steps=result.steps, loss=loss)
+
+
+# ---------------------------------------------------------------------------------------------- API
+
+
+def train_student(
+    instances: Sequence[TrainingInstance],
+    student_cfg: StudentConfig | str,
+    train_cfg: TrainConfig,
+    output_dir: str | Path,
+    *,
+    metadata: dict[str, Any],
+    student: tuple[Any, Any] | None = None,
+    overwrite: bool = False,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> TrainResult:
+    """Fine-tune the student on ``instances`` and save it to ``output_dir`` (see the module docstring).
+
+    ``student`` may pass an already loaded ``(model, tokenizer)`` (the one the instances were tokenized with);
+    otherwise it is loaded from ``student_cfg``. A rerun into the same ``output_dir`` resumes the unfinished run;
+    a finished one is refused unless ``overwrite``. Works unchanged under ``torchrun`` / ``accelerate launch``.
+    """
+    from transformers import set_seed
+
+    student_cfg = as_student_config(student_cfg)
+    output_dir = Path(output_dir)
+    if train_cfg.num_threads is not None:
+        torch.set_num_threads(train_cfg.num_threads)
+    dataset = InstanceDataset(instances, train_cfg)
+    identity = _run_identity(student_cfg, train_cfg, metadata, len(instances))
+    prepare_output_dir(output_dir, identity, overwrite=overwrite)
+
+    model, tokenizer = student if student is not None else load_student(student_cfg)
+    tokenizer = prepare_tokenizer_for_training(tokenizer)
+    set_seed(train_cfg.seed)  # LoRA initialisation draws random numbers
+    if student_cfg.lora is not None:
+        model = _apply_lora(model, student_cfg)
+    model.config.use_cache = False
+
+    bf16 = resolve_bf16(train_cfg)
+    args = _training_arguments(train_cfg, output_dir, bf16)
+    trainer = WeightedLossTrainer(
+        model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+        data_collator=WeightedTargetCollator(tokenizer.pad_token_id, train_cfg.pad_to_multiple_of),
+        callbacks=[_LogLastStep(), *callbacks],
+    )
+    last_checkpoint = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=last_checkpoint)
+    seconds = time.perf_counter() - started
+    result = TrainResult(output_dir=str(output_dir), final_loss=_final_loss(trainer.state.log_history),
+                         train_seconds=seconds, target_tokens=trainer.target_tokens_seen,
+                         resumed=last_checkpoint is not None, steps=trainer.state.global_step,
+                         total_tokens=trainer.total_tokens_seen)
+    if trainer.is_world_process_zero():
+        _save_finished(trainer, output_dir, student_cfg, train_cfg, tokenizer, metadata, identity, result,
+                       bf16=bf16)
+    trainer.accelerator.wait_for_everyone()
+    return result
+
+
+def _save_finished(trainer: Trainer, output_dir: Path, student_cfg: StudentConfig, train_cfg: TrainConfig,
+                   tokenizer: Any, metadata: dict[str, Any], identity: dict[str, Any], result: TrainResult,
+                   *, bf16: bool) -> None:
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    if student_cfg.lora is not None and student_cfg.lora.save == "merged":
+        model = model.merge_and_unload()
+    model.config.use_cache = True
+    model.save_pretrained(output_dir)
+    tokenizer.save_pretrained(output_dir)
+    if not train_cfg.keep_checkpoints:
+        for checkpoint in output_dir.glob("checkpoint-*"):
+            shutil.rmtree(checkpoint)
+    (output_dir / "README.md").write_text(_model_card(output_dir, student_cfg, metadata, result, train_cfg.seed))
+    record = {
+        **json.loads(json.dumps(metadata, default=str)),
+        "finished": True,
+        "seed": train_cfg.seed,
+        "student": student_cfg.model_dump(mode="json"),
+        "train": train_cfg.model_dump(mode="json"),
+        "bf16": bf16,
+        "saved_dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+        "weights": "lora_adapter" if student_cfg.lora is not None and student_cfg.lora.save == "adapter" else "full",
+        "result": result.to_dict(),
+        "log_history": trainer.state.log_history,
+        "run": identity,
+    }
+    _write_json_atomic(output_dir / METADATA_FILE, record)
+
+
+def load_trained_student(path: str | Path) -> tuple[Any, Any, dict[str, Any]]:
+    """``(model, tokenizer, metadata)`` of a finished training directory (an adapter is merged on load)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(path)
+    metadata = read_metadata(path)
+    if metadata is None:
+        raise ConfigError(f"no {METADATA_FILE} here; not a cotdistill training directory", path=path)
+    if not metadata.get("finished"):
+        raise ConfigError("training in this directory has not finished (rerun train to resume it)", path=path)
+    tokenizer = prepare_tokenizer_for_training(AutoTokenizer.from_pretrained(path))
+    if metadata.get("weights") == "lora_adapter":
+        from peft import PeftModel
+
+        base, _ = load_student(StudentConfig.model_validate({**metadata["student"], "lora": None}))
+        model = PeftModel.from_pretrained(base, path).merge_and_unload()
+    else:
+        model = AutoModelForCausalLM.from_pretrained(path, dtype="auto")
+    model.eval()
+    return model, tokenizer, metadata

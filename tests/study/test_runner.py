@@ -1,0 +1,99 @@
+"""The grid runner on the tiny student: cells run once, a SIGKILLed study resumes to identical results."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from cotdistill.study.config import load_study_config
+from cotdistill.study.runner import DONE_FILE, StudyRunner, run_study
+
+TIMING_COLUMNS = ["seconds_per_answer", "train_seconds", "eval_seconds"]
+
+
+def _comparable(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # A resumed training counts only the tokens of its own part (target_tokens); weights and results are the same.
+    results = pd.read_parquet(out / "results.parquet").drop(columns=TIMING_COLUMNS + ["target_tokens"])
+    results = results.sort_values(["cell", "mode"]).reset_index(drop=True)
+    predictions = pd.read_parquet(out / "predictions.parquet").sort_values(["cell", "mode", "id"])
+    return results, predictions.reset_index(drop=True)
+
+
+def test_same_cell_same_seed_gives_identical_metrics(tiny_study_run, tiny_study_yaml, tmp_path):
+    config, reference = tiny_study_run
+    one_cell = load_study_config(tiny_study_yaml({"variants": [{"name": "label_only"}]}, name="one.yaml"))
+    again = run_study(one_cell, tmp_path / "again", live=False)
+    (cell,) = [p.name for p in (again / "cells").iterdir()]
+    first = json.loads((reference / "cells" / cell / "eval" / "label_first" / "metrics.json").read_text())
+    second = json.loads((again / "cells" / cell / "eval" / "label_first" / "metrics.json").read_text())
+    assert first["accuracy"] == second["accuracy"] and first["n"] == second["n"] == 12
+    ref_results, ref_predictions = _comparable(reference)
+    results, predictions = _comparable(again)
+    pd.testing.assert_frame_equal(ref_results[ref_results["cell"] == cell].reset_index(drop=True), results)
+    pd.testing.assert_frame_equal(ref_predictions[ref_predictions["cell"] == cell].reset_index(drop=True),
+                                  predictions)
+    manifest = json.loads((again / "cells" / cell / "manifest.json").read_text())
+    assert manifest["seed"] == 0 and manifest["status"] == "done" and manifest["config"]["seed"] == 0
+    assert {"git_commit", "versions", "host", "timings", "config"} <= set(manifest)
+    assert manifest["versions"]["torch"] and manifest["timings"]["total_seconds"] > 0
+    assert (again / "cells" / cell / "cell.log").stat().st_size > 0
+    assert (again / "results.csv").is_file()
+
+
+def test_rerun_of_a_finished_study_computes_nothing(tiny_study_run):
+    config, reference = tiny_study_run
+    runner = StudyRunner(load_study_config(config), reference, live=False)
+    stamps = {c.key: (runner.cell_dir(c) / DONE_FILE).stat().st_mtime_ns for c in runner.cells}
+    before = _comparable(reference)
+    runner.run()
+    assert stamps == {c.key: (runner.cell_dir(c) / DONE_FILE).stat().st_mtime_ns for c in runner.cells}
+    pd.testing.assert_frame_equal(before[0], _comparable(reference)[0])
+
+
+def test_sigkilled_study_resumes_without_recomputing_and_matches_an_uninterrupted_run(tiny_study_run, tmp_path):
+    config, reference = tiny_study_run
+    cfg = load_study_config(config)
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "cotdistill.cli.main", "study", str(config), "-o", str(out),
+                             "--no-report"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ)
+    runner = StudyRunner(cfg, out, live=False)
+    deadline = time.monotonic() + 240
+    try:
+        # Kill once a cell is finished and the next one has written a training checkpoint.
+        while time.monotonic() < deadline:
+            done = [c for c in runner.cells if runner.is_done(c)]
+            mid = [c for c in runner.cells if not runner.is_done(c)
+                   and any((runner.cell_dir(c) / "train").glob("checkpoint-*"))]
+            if done and mid:
+                break
+            assert proc.poll() is None, "the study ended before it could be killed"
+            time.sleep(0.02)
+        else:
+            raise AssertionError("no cell finished in time")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finished = {c.key: (runner.cell_dir(c) / DONE_FILE).stat().st_mtime_ns for c in runner.cells if runner.is_done(c)}
+    assert 0 < len(finished) < len(runner.cells)
+
+    run_study(cfg, out, live=False)
+    for cell in runner.cells:
+        assert runner.is_done(cell)
+        attempts = json.loads((runner.cell_dir(cell) / "manifest.json").read_text())["attempts"]
+        if cell.key in finished:
+            assert (runner.cell_dir(cell) / DONE_FILE).stat().st_mtime_ns == finished[cell.key]
+            assert len(attempts) == 1
+        else:
+            assert len(attempts) == 2
+    ref_results, ref_predictions = _comparable(reference)
+    results, predictions = _comparable(out)
+    pd.testing.assert_frame_equal(ref_results, results)
+    pd.testing.assert_frame_equal(ref_predictions, predictions)
+    assert set(results["variant"]) == {"label_only", "cot_after_label"}
