@@ -27,9 +27,13 @@ def main() -> None:
     parser.add_argument("--dtype", default="bf16", choices=["bf16", "fp32", "auto"])
     parser.add_argument("--batch-size", type=int, default=16, help="sequences per forward pass")
     parser.add_argument("--order", default="rationale_first", choices=["rationale_first", "label_first"])
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
 
     import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     from cotdistill.data.rationales import RationaleConfig, load_rationales
     from cotdistill.data.tasks import TaskConfig, load_task

@@ -2,6 +2,7 @@
 
     python benchmarks/bench_train.py                         # SmolLM2-135M, 48 OBQA dev questions, batch 8
     python benchmarks/bench_train.py --model tiny --examples 16 --batch-size 4     # smoke run
+    python benchmarks/bench_train.py --model DIR --random-init    # the architecture of DIR/config.json, no weights
 
 Data: OpenBookQA dev questions with Mistral-7B rationales (../shared/data), built as ``cot_after_label``
 instances (prompt, label, "Explanation:", rationale, EOS); the synthetic task with its reference rationales
@@ -96,6 +97,22 @@ def run_ours(model, tokenizer, instances, args, output_dir: Path, max_steps: int
                          student=(model, tokenizer))
 
 
+def student_loader(args):
+    """``load() -> (model, tokenizer)``: the real student, or its architecture with random weights (same cost)."""
+    from cotdistill.train.student import load_student, load_tokenizer
+
+    if not args.random_init:
+        return lambda: load_student(args.model)
+
+    def load():
+        from transformers import AutoConfig, AutoModelForCausalLM
+
+        torch.manual_seed(args.seed)
+        return AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(args.model)), load_tokenizer(args.model)
+
+    return load
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2-135m", help="load_student alias, directory or hub id")
@@ -105,16 +122,18 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2, help="torch threads (this machine has 2 cores)")
+    parser.add_argument("--random-init", action="store_true",
+                        help="build --model (a directory with config.json and tokenizer) with random weights")
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args()
 
-    from cotdistill.train.student import load_student
     from cotdistill.train.trainer import bf16_supported
 
     torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
     peaks = {"bf16": matmul_peak(torch.bfloat16), "fp32": matmul_peak(torch.float32)}
-    _, tokenizer = load_student(args.model)
+    load_student = student_loader(args)
+    _, tokenizer = load_student()
     instances, source = load_data(Path(args.shared), args.examples, tokenizer, args.seed)
     target_tokens = sum(len(i.target_ids) for i in instances)
     all_tokens = sum(len(i.input_ids) for i in instances)
@@ -126,9 +145,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("baseline", "cotdistill"):
             runner = run_baseline if name == "baseline" else run_ours
-            warm_model, _ = load_student(args.model)
+            warm_model, _ = load_student()
             runner(warm_model, tokenizer, instances[: 2 * args.batch_size], args, Path(tmp) / f"{name}-warm", 2)
-            model, _ = load_student(args.model)
+            model, _ = load_student()
             params = sum(p.numel() for p in model.parameters())
             outcome = runner(model, tokenizer, instances, args, Path(tmp) / name, steps)
             if name == "baseline":
@@ -143,7 +162,7 @@ def main() -> None:
     ours = results["cotdistill"]
     mfu = 6 * params * ours["all_tokens_per_s"] / peaks["bf16"]
     summary = {
-        "model": args.model, "parameters": params, "data": source, "sequences": len(instances),
+        "model": args.model, "random_init": args.random_init, "parameters": params, "data": source, "sequences": len(instances),
         "batch_size": args.batch_size, "threads": args.threads, "bf16_used": bf16_supported(),
         "peak_flops": peaks, "results": results,
         "speedup_target_tokens": ours["target_tokens_per_s"] / results["baseline"]["target_tokens_per_s"],

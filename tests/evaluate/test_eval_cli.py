@@ -25,6 +25,7 @@ def student_dir(tmp_path, tiny_tokenizer, tiny_model):
     tiny_model.save_pretrained(path)
     tiny_tokenizer.save_pretrained(path)
     (path / "cotdistill.json").write_text(json.dumps({
+        "finished": True,
         "variant": {"name": "cot_after_label", "params": {}},
         "prompt_format": {"label_style": "text", "show_choices": True},
     }))

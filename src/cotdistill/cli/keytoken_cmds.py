@@ -66,6 +66,8 @@ def keytokens(
     split: str = typer.Option("dev", help="Task split."),
     task_path: str | None = typer.Option(None, help="Local task file or folder (default: the hub)."),
     rationale_format: str | None = typer.Option(None, help="csv, jsonl or palm_cqa (default: from the path)."),
+    strip_answer_statement: bool = typer.Option(False, help="Remove the teacher's 'The answer is X because' "
+                                                            "statement first (it names the label)."),
     limit: int | None = typer.Option(None, help="Score at most this many examples (seeded subset)."),
     selector_param: list[str] = typer.Option([], help="NAME=VALUE for the selectors that take it (e.g. steps=16)."),
     batch_size: int = typer.Option(16, help="Sequences per forward pass."),
@@ -88,7 +90,8 @@ def keytokens(
         rationale_format = "csv" if rationales.endswith(".csv") else "jsonl" if rationales.endswith(".jsonl") \
             else "palm_cqa"
     examples = _load_examples(task, split, task_path, limit)
-    rationale_cfg = RationaleConfig.from_dict({"path": rationales, "format": rationale_format},
+    rationale_cfg = RationaleConfig.from_dict({"path": rationales, "format": rationale_format,
+                                               "strip_answer_statement": strip_answer_statement},
                                               source="command line", prefix="--")
     rationale_map = load_rationales(rationale_cfg, examples)
     scorer_obj = Scorer.from_spec(scorer, order=order, batch_size=batch_size) if scorer else None

@@ -24,6 +24,8 @@ from cotdistill.variants.config import VariantConfig
 
 PREDICTIONS_FILE = "predictions.jsonl"
 METRICS_FILE = "metrics.json"
+#: What of a trained student's metadata is copied into its evaluation record (not the training log).
+TRAINING_RECORD_KEYS = ("variant", "prompt_format", "task", "rationales", "seed", "student")
 
 
 @dataclass
@@ -123,7 +125,8 @@ def evaluate_trained_modes(student_dir: str | Path, task_cfg: TaskConfig, eval_c
                            out_dirs: dict[str, str | Path], *, overwrite: bool = False) -> dict[str, EvalResult]:
     """Like :func:`evaluate_trained` for several modes (``{mode: output directory}``), loading the student once.
     Every output directory is checked before anything is computed."""
-    from cotdistill.train.student import load_trained_student
+    # The trainer module pulls in transformers' Trainer; import it only when a trained student is loaded.
+    from cotdistill.train import load_trained_student
 
     student_dir = Path(student_dir)
     for mode, out_dir in out_dirs.items():
@@ -142,7 +145,7 @@ def evaluate_trained_modes(student_dir: str | Path, task_cfg: TaskConfig, eval_c
                                   prompt_format=variant_cfg.prompt_format(),
                                   config=eval_cfg.model_copy(update={"mode": mode}))
         result.run.update({"student": str(student_dir), "task": task_cfg.model_dump(mode="json"),
-                           "student_metadata": metadata})
+                           "trained_on": {k: metadata[k] for k in TRAINING_RECORD_KEYS if k in metadata}})
         write_eval_result(result, out_dir, overwrite=overwrite)
         results[mode] = result
     return results

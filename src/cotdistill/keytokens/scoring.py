@@ -311,7 +311,8 @@ class Scorer:
         offsets_rows = torch.arange(copies).repeat_interleave(len(packed.splice_row)) * n_rows
         offsets_vars = torch.arange(copies).repeat_interleave(len(packed.splice_row)) * len(inputs)
         rows = packed.splice_row.repeat(copies) + offsets_rows
-        values = rationale_embeds[packed.splice_variant.repeat(copies) + offsets_vars, packed.splice_token.repeat(copies)]
+        sources = packed.splice_variant.repeat(copies) + offsets_vars
+        values = rationale_embeds[sources, packed.splice_token.repeat(copies)]
         embeds = base.index_put((rows, packed.splice_pos.repeat(copies)), values.to(dtype))
         tiled = Packed(packed.ids.repeat(copies, 1), packed.mask.repeat(copies, 1), packed.target.repeat(copies, 1),
                        [], [], [], packed.splice_row, packed.splice_pos, packed.splice_variant, packed.splice_token)

@@ -56,8 +56,9 @@ class TrainConfig(StageConfig):
     max_grad_norm: float = Field(1.0, ge=0, description="Gradient clipping norm; 0 disables clipping.")
     seed: int = Field(0, description="Seed of weight init (LoRA), data order and dropout.")
     bf16: Literal["auto"] | bool = Field("auto", description=(
-        "bf16 compute: bf16 weights and activations with fp32 master weights in the optimizer. 'auto': on when "
-        "the CPU has a bf16 fast path (AVX512-BF16 or AMX) or CUDA supports bf16."))
+        "bf16 mixed precision (torch.autocast: matmuls in bf16, weights and optimizer state stay in the "
+        "student's dtype). 'auto': on when the CPU has a bf16 fast path (AVX512-BF16 or AMX) or CUDA supports "
+        "bf16."))
     group_by_length: bool = Field(True, description=(
         "Batch sequences of similar length together (less padding); the order stays seeded."))
     pad_to_multiple_of: int = Field(8, ge=1, description="Pad each batch to a multiple of this many tokens.")

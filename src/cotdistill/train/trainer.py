@@ -192,18 +192,20 @@ class WeightedLossTrainer(Trainer):
     def _get_num_items_in_batch(self, batch_samples: list, device: torch.device) -> torch.Tensor | None:
         if not batch_samples:
             return None
-        counts = torch.stack([
-            sum(b["target_weights"].sum(dtype=torch.float64) for b in batch_samples),
-            torch.tensor(float(sum(b["target_ids"].numel() for b in batch_samples)), dtype=torch.float64),
-            torch.tensor(float(sum(int(b["attention_mask"].sum()) for b in batch_samples)), dtype=torch.float64),
-        ]).to(device)
+        # Batches may already sit on the accelerator: reduce to Python numbers, then build one tensor on `device`.
+        local_weights = sum(float(b["target_weights"].sum(dtype=torch.float64)) for b in batch_samples)
+        counts = torch.tensor([
+            local_weights,
+            float(sum(b["target_ids"].numel() for b in batch_samples)),
+            float(sum(int(b["attention_mask"].sum()) for b in batch_samples)),
+        ], dtype=torch.float64, device=device)
         if self.args.world_size > 1:
             counts = self.accelerator.gather(counts.unsqueeze(0)).sum(dim=0)
         self.target_tokens_seen += int(counts[1].item())
         self.total_tokens_seen += int(counts[2].item())
         if not self.args.average_tokens_across_devices and self.args.world_size > 1:
             # Each process then normalizes by its own share; the gradient all-reduce averages them.
-            return sum(b["target_weights"].sum(dtype=torch.float64) for b in batch_samples).to(device)
+            return torch.tensor(local_weights, dtype=torch.float64, device=device)
         return counts[0]
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
@@ -434,6 +436,8 @@ def train_student(
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=last_checkpoint)
     seconds = time.perf_counter() - started
+    # accelerate wraps the model's forward in bf16 autocast; unwrap so the caller's model computes as before.
+    trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
     result = TrainResult(output_dir=str(output_dir), final_loss=_final_loss(trainer.state.log_history),
                          train_seconds=seconds, target_tokens=trainer.target_tokens_seen,
                          resumed=last_checkpoint is not None, steps=trainer.state.global_step,
