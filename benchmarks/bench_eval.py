@@ -24,7 +24,7 @@ import torch
 from cotdistill.data.tasks import TaskConfig, load_task
 from cotdistill.evaluate import EvalConfig, evaluate_student
 from cotdistill.evaluate.label_first import continuation_logprobs, continuation_logprobs_naive
-from cotdistill.evaluate.runtime import encode_continuation, encode_prompt, pad_token_id, precision_context
+from cotdistill.evaluate.runtime import encode_continuation, encode_prompt, inference_context, pad_token_id
 from cotdistill.train.student import load_student
 from cotdistill.variants import PromptFormat, make_variant
 
@@ -87,9 +87,9 @@ def main() -> None:
     variant = make_variant("cot_after_label")
     prompt_ids = [encode_prompt(tokenizer, variant.eval_prompt(ex, fmt)) for ex in subset]
     conts = [[encode_continuation(tokenizer, fmt.label_text(ex, lab)) for lab in ex.labels] for ex in subset]
-    precision, _ = precision_context(model, args.dtype)
+    context, _ = inference_context(model, args.dtype)
     model.eval()
-    with torch.inference_mode(), precision:
+    with context:
         synchronize = torch.cuda.synchronize if on_gpu else (lambda: None)
         start = time.perf_counter()
         cached = continuation_logprobs(model, prompt_ids, conts, batch_size=args.batch_size,

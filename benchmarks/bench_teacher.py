@@ -6,9 +6,10 @@
 The baseline is the common research-script pattern: the model in fp32, ``model.generate`` called once per
 question. Ours is :class:`cotdistill.teacher.LocalBackend`: bf16 weights, prompts sorted by length, padded batches,
 the few-shot prefix common to all prompts computed once (shared-prefix KV cache); a last row shows plain
-left-padded bf16 batching without the shared prefix, to separate the two effects. Both get the same chat prompts (the packaged OpenBookQA few-shot template, label-first mode) and both
-generate exactly ``--new-tokens`` tokens per question (EOS ignored), greedily, in one process, so the ratio of
-wall times is the speedup. Prints a table and writes the numbers as JSON (``--out``).
+left-padded bf16 batching without the shared prefix, to separate the two effects. Both get the same chat prompts
+(the packaged OpenBookQA few-shot template, label-first mode) and both generate exactly ``--new-tokens`` tokens
+per question (EOS ignored), greedily, in one process, so the ratio of wall times is the speedup. Prints a table
+and writes the numbers as JSON (``--out``).
 """
 
 from __future__ import annotations

@@ -162,7 +162,8 @@ def main() -> None:
     ours = results["cotdistill"]
     mfu = 6 * params * ours["all_tokens_per_s"] / peaks["bf16"]
     summary = {
-        "model": args.model, "random_init": args.random_init, "parameters": params, "data": source, "sequences": len(instances),
+        "model": args.model, "random_init": args.random_init, "parameters": params, "data": source,
+        "sequences": len(instances),
         "batch_size": args.batch_size, "threads": args.threads, "bf16_used": bf16_supported(),
         "peak_flops": peaks, "results": results,
         "speedup_target_tokens": ours["target_tokens_per_s"] / results["baseline"]["target_tokens_per_s"],

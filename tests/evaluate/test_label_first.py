@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from eval_helpers import fixed_rationales, make_examples, train_tiny
 
 from cotdistill.data.example import Example
 from cotdistill.evaluate import EvalConfig, evaluate_student
@@ -14,8 +15,6 @@ from cotdistill.evaluate.label_first import (
 )
 from cotdistill.train.tiny import build_tiny_model
 from cotdistill.variants import PromptFormat, make_variant
-
-from eval_helpers import fixed_rationales, make_examples, train_tiny
 
 FP32 = dict(dtype="fp32")
 

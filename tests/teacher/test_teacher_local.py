@@ -37,19 +37,24 @@ def lively_model(tiny_tokenizer):
     return model.eval()
 
 
-@pytest.mark.parametrize("share_prefix", [False, True])
-def test_batched_padded_generation_equals_one_at_a_time(tmp_path, lively_model, tiny_tokenizer, share_prefix):
-    examples = make_examples(7)  # questions of different lengths: batches need padding
+@pytest.fixture(scope="module")
+def one_at_a_time(tmp_path_factory, lively_model, tiny_tokenizer):
+    """Answers to 7 questions of different lengths (batches need padding), generated one per call."""
+    tmp_path = tmp_path_factory.mktemp("one")
     one = LocalBackend("tiny", dtype="fp32", batch_size=1, share_prefix=False,
                        model_and_tokenizer=(lively_model, tiny_tokenizer))
+    single = teach(_cfg(tmp_path, "one"), examples=make_examples(7), backend=one)
+    return {r.id: r.meta["raw_text"] for r in single.rationales}
+
+
+@pytest.mark.parametrize("share_prefix", [False, True])
+def test_batched_padded_generation_equals_one_at_a_time(tmp_path, lively_model, tiny_tokenizer, one_at_a_time,
+                                                       share_prefix):
     batched = LocalBackend("tiny", dtype="fp32", batch_size=4, share_prefix=share_prefix,
                            model_and_tokenizer=(lively_model, tiny_tokenizer))
-    single = teach(_cfg(tmp_path, "one"), examples=examples, backend=one)
-    multi = teach(_cfg(tmp_path, "batched"), examples=examples, backend=batched)
-    texts_one = {r.id: r.meta["raw_text"] for r in single.rationales}
+    multi = teach(_cfg(tmp_path, "batched"), examples=make_examples(7), backend=batched)
     texts_multi = {r.id: r.meta["raw_text"] for r in multi.rationales}
-    assert texts_one == texts_multi and len(texts_one) == 7
-    assert len(set(texts_one.values())) == 7
+    assert texts_multi == one_at_a_time and len(set(texts_multi.values())) == 7
     sizes = sorted(r.meta["batch"]["size"] for r in multi.rationales)
     assert sizes == [3, 3, 3, 4, 4, 4, 4]
     assert all(0 < r.meta["completion_tokens"] <= 6 and r.meta["prompt_tokens"] > 0 for r in multi.rationales)

@@ -59,7 +59,8 @@ def test_user_template_overrides_instructions_shots_and_response_pattern(tmp_pat
     path.write_text(
         "instructions:\n  label_first: Pick one.\n"
         "responses:\n  label_first: 'Option {label} ({answer_text}), since {explanation}'\n"
-        "shots:\n  - {question: 'Sky colour?', choices: {A: blue, B: green}, answer: A, explanation: it scatters blue}\n")
+        "shots:\n  - {question: 'Sky colour?', choices: {A: blue, B: green}, answer: A,\n"
+        "     explanation: it scatters blue}\n")
     template = load_template("openbookqa", path)
     prompt = PromptBuilder(template, "label_first", "completion").build(EXAMPLE)
     assert prompt.text.startswith("Pick one.\n\nQuestion: Sky colour?")

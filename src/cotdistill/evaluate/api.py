@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from cotdistill.data.example import Example
 from cotdistill.data.tasks import TaskConfig, load_task
 from cotdistill.errors import ConfigError, DataError
@@ -18,7 +16,7 @@ from cotdistill.evaluate.config import EVAL_MODES, EvalConfig
 from cotdistill.evaluate.label_first import evaluate_label_first
 from cotdistill.evaluate.metrics import compute_metrics
 from cotdistill.evaluate.reasoning_first import evaluate_reasoning_first
-from cotdistill.evaluate.runtime import precision_context
+from cotdistill.evaluate.runtime import inference_context
 from cotdistill.variants.base import PromptFormat, Variant
 from cotdistill.variants.config import VariantConfig
 
@@ -47,10 +45,10 @@ def evaluate_student(model: Any, tokenizer: Any, examples: Sequence[Example], *,
     prompts = [variant.eval_prompt(ex, prompt_format) for ex in examples]
     was_training = model.training
     model.eval()
-    precision, precision_name = precision_context(model, config.dtype)
+    context, precision_name = inference_context(model, config.dtype)
     start = time.perf_counter()
     try:
-        with torch.inference_mode(), precision:
+        with context:
             if config.mode == "label_first":
                 predictions, details = evaluate_label_first(model, tokenizer, examples, prompts,
                                                             prompt_format=prompt_format, config=config)

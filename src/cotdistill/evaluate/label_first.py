@@ -9,8 +9,9 @@ the distribution at the answer position.
 * ``text`` scoring sums the log-probs of each choice text after the prompt (``acc``) and also divides the
   sum by the continuation's length (``acc_norm``, by characters like lm-evaluation-harness, which does not
   count the leading delimiter space). The prompt is run once per question and its KV cache is reused for all
-  of its choices: the prompts of a batch are forwarded left-padded with the cache on, the cache is copied
-  once per choice, and the choice tokens of every question of the batch are forwarded together.
+  of its choices: the prompts of a batch are forwarded left-padded with the cache on, which scores every
+  choice's first token; the cache is then copied once per choice of two or more tokens, and the rest of those
+  choices, for every question of the batch, is forwarded together in one pass.
 
 Continuations are tokenised like the variants tokenise targets (the label text encoded on its own, without
 special tokens), so the tokens scored are the tokens trained on.
@@ -72,17 +73,22 @@ def continuation_logprobs(model: Any, prompt_ids: Sequence[Sequence[int]],
         owner = torch.tensor([row for row, i in enumerate(batch) for _ in continuations[i]], device=device)
         conts = [c for i in batch for c in continuations[i]]
         cont_ids, cont_mask = right_pad(conts, pad_id, device)
-        token_logprobs = last[owner].gather(1, cont_ids[:, :1])
-        if cont_ids.shape[1] > 1:
-            cache.batch_select_indices(owner)
-            positions = prompt_mask.sum(-1)[owner, None] + torch.arange(cont_ids.shape[1], device=device)
-            attention = torch.cat([prompt_mask[owner], cont_mask], dim=1)
-            # The last continuation token predicts nothing we score, so it is not fed.
-            out = model(input_ids=cont_ids[:, :-1], attention_mask=attention[:, :-1],
-                        position_ids=positions[:, :-1], use_cache=True, **{cache_keyword(model): cache})
+        # The first token of every continuation is scored by the prompt pass alone.
+        token_logprobs = torch.zeros(cont_ids.shape, device=device)
+        token_logprobs[:, 0] = last[owner].gather(1, cont_ids[:, :1]).squeeze(1)
+        # Only continuations of two tokens or more need a pass of their own; the last token is not fed since
+        # it predicts nothing scored.
+        longer = torch.tensor([k for k, c in enumerate(conts) if len(c) > 1], dtype=torch.long, device=device)
+        if len(longer):
+            cache.batch_select_indices(owner[longer])
+            ids, mask = cont_ids[longer, :-1], cont_mask[longer, :-1]
+            positions = prompt_mask.sum(-1)[owner[longer], None] + torch.arange(ids.shape[1], device=device)
+            attention = torch.cat([prompt_mask[owner[longer]], mask], dim=1)
+            out = model(input_ids=ids, attention_mask=attention, position_ids=positions, use_cache=True,
+                        **{cache_keyword(model): cache})
             logits = out.logits.float()
-            rest = logits.gather(-1, cont_ids[:, 1:, None]).squeeze(-1) - logits.logsumexp(-1)
-            token_logprobs = torch.cat([token_logprobs, rest], dim=1)
+            token_logprobs[longer, 1:] = (logits.gather(-1, cont_ids[longer, 1:, None]).squeeze(-1)
+                                          - logits.logsumexp(-1))
         sums = torch.where(cont_mask.bool(), token_logprobs, 0.0).sum(-1).tolist()
         start = 0
         for i in batch:

