@@ -3,6 +3,7 @@
     python benchmarks/bench_train.py                         # SmolLM2-135M, 48 OBQA dev questions, batch 8
     python benchmarks/bench_train.py --model tiny --examples 16 --batch-size 4     # smoke run
     python benchmarks/bench_train.py --model DIR --random-init    # the architecture of DIR/config.json, no weights
+    python benchmarks/bench_train.py --precision-steps            # one training step: fp32 vs autocast vs bf16
 
 Data: OpenBookQA dev questions with Mistral-7B rationales (../shared/data), built as ``cot_after_label``
 instances (prompt, label, "Explanation:", rationale, EOS); the synthetic task with its reference rationales
@@ -113,6 +114,39 @@ def student_loader(args):
     return load
 
 
+def precision_steps(load, batch: int = 8, length: int = 128, target_from: int = 60, reps: int = 3) -> dict:
+    """Seconds per training step (forward, backward, AdamW) of random tokens in three precisions: fp32 weights;
+    fp32 weights under bf16 autocast; bf16 weights. Logits only at positions >= ``target_from``."""
+    out = {}
+    for mode in ("fp32", "autocast_bf16", "bf16_weights"):
+        model, _ = load()
+        if mode == "bf16_weights":
+            model = model.to(torch.bfloat16)
+        model.train()
+        vocab = model.config.vocab_size
+        ids = torch.randint(0, vocab, (batch, length))
+        mask = torch.zeros(batch, length, dtype=torch.bool)
+        mask[:, target_from:-1] = True
+        targets = ids[:, 1:][mask[:, :-1]]
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+
+        def step():
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=mode == "autocast_bf16"):
+                logits = model(input_ids=ids, logits_to_keep=mask, use_cache=False).logits
+                loss = torch.nn.functional.cross_entropy(logits.float(), targets)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+
+        step()
+        start = time.perf_counter()
+        for _ in range(reps):
+            step()
+        out[mode] = (time.perf_counter() - start) / reps
+        print(f"{mode}: {out[mode]:.2f} s/step ({batch} x {length} tokens)", flush=True)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2-135m", help="load_student alias, directory or hub id")
@@ -124,6 +158,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads (this machine has 2 cores)")
     parser.add_argument("--random-init", action="store_true",
                         help="build --model (a directory with config.json and tokenizer) with random weights")
+    parser.add_argument("--precision-steps", action="store_true",
+                        help="only time one training step in fp32, bf16 autocast and bf16 weights")
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args()
 
@@ -131,6 +167,12 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
+    if args.precision_steps:
+        steps = precision_steps(student_loader(args))
+        print(f"load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f}")
+        if args.json:
+            Path(args.json).write_text(json.dumps({"seconds_per_step": steps, "loadavg_before": load_before}))
+        return
     peaks = {"bf16": matmul_peak(torch.bfloat16), "fp32": matmul_peak(torch.float32)}
     load_student = student_loader(args)
     _, tokenizer = load_student()

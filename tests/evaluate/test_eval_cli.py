@@ -39,15 +39,18 @@ def _run(capsys, *args):
 
 def test_eval_both_modes_writes_results_per_mode(capsys, tmp_path, student_dir, task_file):
     out = tmp_path / "results"
+    config = tmp_path / "eval.yaml"
+    config.write_text("eval:\n  max_new_tokens: 8\n  batch_size: 2\n")
     code, io = _run(capsys, "--student", student_dir, "--task", "jsonl", "--task-path", task_file, "--split",
-                    "test", "--mode", "both", "--output", out, "--limit", 3)
+                    "test", "--mode", "both", "--output", out, "--limit", 3, "--config", config)
     assert code == 0, io.err
     for mode in ("label_first", "reasoning_first"):
         metrics = json.loads((out / mode / "metrics.json").read_text())
         assert metrics["n"] == 3 and metrics["run"]["mode"] == mode
-        assert metrics["run"]["variant"] == "cot_after_label"
+        assert metrics["run"]["variant"] == "cot_after_label" and metrics["run"]["config"]["batch_size"] == 2
         assert len((out / mode / "predictions.jsonl").read_text().splitlines()) == 3
         assert f"{mode}: accuracy" in io.out
+    assert json.loads((out / "reasoning_first" / "metrics.json").read_text())["mean_tokens_generated"] <= 8
     code, io = _run(capsys, "--student", student_dir, "--task", "jsonl", "--task-path", task_file,
                     "--mode", "both", "--output", out)
     assert code == 2 and "refusing to overwrite" in io.err

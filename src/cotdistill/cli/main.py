@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import typer
 # typer vendors its own click; its exceptions are the ones raised by the app.
 from typer._click import exceptions as click_exceptions
 
@@ -37,10 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         flag = f" ({err.param.opts[0]})" if getattr(err, "param", None) is not None and err.param.opts else ""
         print(f"error{flag}: {err.format_message()}", file=sys.stderr)
         return 2
-    except click_exceptions.Abort:
+    except typer.Abort:
         print("aborted", file=sys.stderr)
         return 130
-    except click_exceptions.Exit as err:
+    except typer.Exit as err:
         return err.exit_code
     return 0
 

@@ -374,6 +374,13 @@ Full configuration and metadata: `cotdistill.json`. Load with `cotdistill.train.
 """
 
 
+def _brief(record: Any, keys: tuple[str, ...]) -> str:
+    """A few identifying fields of a config record, for the model card."""
+    if not isinstance(record, dict):
+        return "n/a" if record is None else str(record)
+    return ", ".join(f"{k}={record[k]}" for k in keys if record.get(k) is not None) or "n/a"
+
+
 def _model_card(output_dir: Path, student_cfg: StudentConfig, metadata: dict[str, Any], result: TrainResult,
                 seed: int) -> str:
     variant = metadata.get("variant") or {}
@@ -383,8 +390,8 @@ def _model_card(output_dir: Path, student_cfg: StudentConfig, metadata: dict[str
         lora = f" + LoRA r={student_cfg.lora.r} ({'merged' if student_cfg.lora.save == 'merged' else 'adapter'})"
     return MODEL_CARD.format(name=output_dir.name, base=student_cfg.model, lora=lora,
                              variant=variant.get("name", "n/a") if isinstance(variant, dict) else variant,
-                             task=json.dumps(metadata.get("task", "n/a"), default=str),
-                             rationales=json.dumps(metadata.get("rationales", "n/a"), default=str),
+                             task=_brief(metadata.get("task"), ("name", "split", "limit")),
+                             rationales=_brief(metadata.get("rationales"), ("path", "format", "label_policy")),
                              seed=seed, steps=result.steps, loss=loss)
 
 
