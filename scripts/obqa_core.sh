@@ -5,21 +5,17 @@
 # Usage: scripts/obqa_core.sh [OUT]   (default runs/obqa-core; finished steps are skipped on rerun)
 set -euo pipefail
 OUT=${1:-runs/obqa-core}
-DATA=../shared/data
 mkdir -p "$OUT"
 for variant in label_only cot_before_label cot_after_label; do
   dir="$OUT/$variant"
   start=$(date +%s)
   if [ ! -f "$dir/student/cotdistill.json" ] || ! grep -q '"finished": true' "$dir/student/cotdistill.json"; then
-    cotdistill train --task openbookqa --task-path "$DATA/openbookqa" --split validation \
-      --rationales "$DATA/rationales/mistral_7b/openbookqa.csv" --rationales-format csv \
-      --variant "$variant" --label-style text --student smollm2-135m \
-      --epochs 2 --lr 1e-4 --batch-size 8 --max-length 256 --seed 0 --output "$dir/student"
+    cotdistill train --config configs/local/obqa_core/train.yaml --variant "$variant" --output "$dir/student"
   fi
   trained=$(date +%s)
   if [ ! -f "$dir/eval/reasoning_first/metrics.json" ]; then
-    cotdistill eval --student "$dir/student" --task openbookqa --task-path "$DATA/openbookqa" --split test \
-      --mode both --config configs/local/obqa_core_eval.yaml --output "$dir/eval"
+    cotdistill eval --student "$dir/student" --task openbookqa --task-path ../shared/data/openbookqa --split test \
+      --mode both --config configs/local/obqa_core/eval.yaml --output "$dir/eval"
   fi
   done_at=$(date +%s)
   printf '{"variant": "%s", "train_seconds": %d, "eval_seconds": %d}\n' "$variant" $((trained - start)) \

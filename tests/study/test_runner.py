@@ -97,16 +97,3 @@ def test_sigkilled_study_resumes_without_recomputing_and_matches_an_uninterrupte
     pd.testing.assert_frame_equal(ref_results, results)
     pd.testing.assert_frame_equal(ref_predictions, predictions)
     assert set(results["variant"]) == {"label_only", "cot_after_label"}
-
-
-def test_partially_written_checkpoints_are_set_aside_not_deleted(tmp_path):
-    from cotdistill.study.runner import set_aside_incomplete_checkpoints
-
-    whole, partial = tmp_path / "checkpoint-2", tmp_path / "checkpoint-4"
-    whole.mkdir()
-    (whole / "trainer_state.json").write_text("{}")
-    partial.mkdir()
-    (partial / "model.safetensors").write_text("half")
-    moved = set_aside_incomplete_checkpoints(tmp_path)
-    assert whole.is_dir() and not partial.exists()
-    assert len(moved) == 1 and (moved[0] / "model.safetensors").read_text() == "half"

@@ -1,4 +1,4 @@
-"""Every shipped study config parses and validates (none is run)."""
+"""Every shipped config (studies, single training runs, evaluation settings) parses and validates; none is run."""
 
 from __future__ import annotations
 
@@ -7,11 +7,39 @@ from pathlib import Path
 import pytest
 
 from cotdistill.cli.study_cmds import demo_config_path
+from cotdistill.configbase import read_yaml
+from cotdistill.data.rationales import load_rationales
+from cotdistill.data.tasks import load_task
+from cotdistill.evaluate.config import load_eval_config
 from cotdistill.study.config import load_study_config
 from cotdistill.study.runner import expand_grid, load_task_data
+from cotdistill.train.pipeline import TrainRunConfig
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted((REPO / "configs").rglob("*.yaml"))
+STUDIES = [p for p in CONFIGS if "tasks" in read_yaml(p)]
+RUNS = [p for p in CONFIGS if "task" in read_yaml(p)]
+EVALS = [p for p in CONFIGS if set(read_yaml(p)) == {"eval"}]
+
+
+def test_every_config_is_of_a_known_kind():
+    assert set(CONFIGS) == set(STUDIES) | set(RUNS) | set(EVALS)
+
+
+@pytest.mark.parametrize("path", EVALS, ids=lambda p: str(p.relative_to(REPO)))
+def test_eval_config_validates(path):
+    load_eval_config(path)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("path", RUNS, ids=lambda p: str(p.relative_to(REPO)))
+def test_run_config_validates_and_its_data_loads(path, shared_data, monkeypatch):
+    monkeypatch.chdir(REPO)
+    cfg = TrainRunConfig.from_yaml(path)
+    cfg.variant.build_variant()
+    examples = load_task(cfg.task)
+    rationales = load_rationales(cfg.rationales, examples) if cfg.rationales else {}
+    assert examples and (not cfg.rationales or {ex.id for ex in examples} <= set(rationales))
 
 
 def test_there_are_paper_and_local_configs():
@@ -19,7 +47,7 @@ def test_there_are_paper_and_local_configs():
     assert {"paper", "local"} <= names
 
 
-@pytest.mark.parametrize("path", [p for p in CONFIGS if "local" not in p.parts],
+@pytest.mark.parametrize("path", [p for p in STUDIES if "local" not in p.parts],
                          ids=lambda p: str(p.relative_to(REPO)))
 def test_hub_config_validates(path, monkeypatch):
     monkeypatch.chdir(REPO)
@@ -28,7 +56,7 @@ def test_hub_config_validates(path, monkeypatch):
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize("path", [p for p in CONFIGS if "local" in p.parts], ids=lambda p: str(p.relative_to(REPO)))
+@pytest.mark.parametrize("path", [p for p in STUDIES if "local" in p.parts], ids=lambda p: str(p.relative_to(REPO)))
 def test_local_config_validates_and_its_data_loads(path, shared_data, monkeypatch, tmp_path):
     monkeypatch.chdir(REPO)
     cfg = load_study_config(path)

@@ -191,22 +191,6 @@ def cell_log(path: Path) -> Iterator[None]:
             handler.close()
 
 
-def set_aside_incomplete_checkpoints(train_dir: Path) -> list[Path]:
-    """Rename checkpoints a kill interrupted while they were written, so training resumes from the last whole one.
-
-    transformers writes ``trainer_state.json`` last into a checkpoint; without it the checkpoint is partial and
-    ``Trainer`` refuses to resume from it. It is renamed (``incomplete-checkpoint-N``), not deleted.
-    """
-    moved = []
-    for checkpoint in sorted(train_dir.glob("checkpoint-*")):
-        if checkpoint.is_dir() and not (checkpoint / "trainer_state.json").is_file():
-            target = checkpoint.with_name(f"incomplete-{checkpoint.name}-{time.time_ns()}")
-            checkpoint.rename(target)
-            log.warning("set aside a partially written checkpoint: %s -> %s", checkpoint, target.name)
-            moved.append(target)
-    return moved
-
-
 # --- task data -------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -456,8 +440,6 @@ class StudyRunner:
         instances = build_instances(data.train, data.rationales, variant, tokenizer, seed=cell.seed,
                                     prompt_format=prompt_format, extras=extras)
         resuming = finished is not None
-        if resuming:
-            set_aside_incomplete_checkpoints(train_dir)
         self._phase(progress, f"{'resuming training' if resuming else 'training'} on {len(instances)} instances")
         task_cfg = self.cfg.tasks[cell.task_index]
         result = train_student(instances, student_cfg, train_cfg, train_dir, metadata={

@@ -16,6 +16,7 @@ from cotdistill.errors import ConfigError
 from cotdistill.train.config import StudentConfig, TrainConfig
 from cotdistill.train.student import load_student
 from cotdistill.train.trainer import TrainResult, read_metadata, train_student
+from cotdistill.keytokens import prepare_key_token_extras
 from cotdistill.variants import build_instances
 from cotdistill.variants.config import VariantConfig
 
@@ -34,6 +35,8 @@ class TrainRunConfig(StageConfig):
     overwrite: bool = Field(False, description="Replace a finished run in `output` instead of refusing.")
     missing_rationales: Literal["error", "drop"] = Field("error", description=(
         "Examples without a rationale, when the variant needs one: fail (error) or train without them (drop)."))
+    keytoken_cache: str = Field(".cotdistill-cache/keytokens", description=(
+        "Cache of key-token scores (key-token variants), shared with `cotdistill keytokens` and studies."))
 
 
 def _rationales_for(cfg: TrainRunConfig, examples: list[Example]) -> tuple[list[Example], dict[str, Rationale]]:
@@ -81,8 +84,9 @@ def run_training(cfg: TrainRunConfig, **train_kwargs: Any) -> TrainResult:
                               field="rationales.path")
         examples = [ex for ex in examples if ex.id in rationales]
     model, tokenizer = load_student(cfg.student)
+    extras = prepare_key_token_extras(variant, examples, rationales, tokenizer, cache_dir=cfg.keytoken_cache)
     instances = build_instances(examples, rationales, variant, tokenizer, seed=cfg.train.seed,
-                                prompt_format=cfg.variant.prompt_format())
+                                prompt_format=cfg.variant.prompt_format(), extras=extras)
     metadata = run_metadata(cfg, len(examples), len(instances))
     return train_student(instances, cfg.student, cfg.train, cfg.output, metadata=metadata,
                          student=(model, tokenizer), overwrite=cfg.overwrite, **train_kwargs)

@@ -28,6 +28,7 @@ configs, result) and a README.md model card. LoRA adapters are merged into the w
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import shutil
@@ -47,6 +48,8 @@ from cotdistill.errors import ConfigError
 from cotdistill.train.config import StudentConfig, TrainConfig
 from cotdistill.train.student import as_student_config, load_student, prepare_tokenizer_for_training
 from cotdistill.variants.base import TrainingInstance
+
+logger = logging.getLogger(__name__)
 
 METADATA_FILE = "cotdistill.json"
 _IGNORE_WEIGHT = 0.0
@@ -398,6 +401,20 @@ def _model_card(output_dir: Path, student_cfg: StudentConfig, metadata: dict[str
 # ---------------------------------------------------------------------------------------------- API
 
 
+def latest_complete_checkpoint(output_dir: Path) -> str | None:
+    """The newest resumable checkpoint; ones a kill interrupted while they were written are set aside first.
+
+    transformers writes ``trainer_state.json`` last into a checkpoint; without it the checkpoint is partial and
+    ``Trainer`` refuses to resume from it. It is renamed (``incomplete-checkpoint-N``), not deleted.
+    """
+    for checkpoint in sorted(output_dir.glob("checkpoint-*")):
+        if checkpoint.is_dir() and not (checkpoint / "trainer_state.json").is_file():
+            target = checkpoint.with_name(f"incomplete-{checkpoint.name}-{time.time_ns()}")
+            checkpoint.rename(target)
+            logger.warning("set aside a partially written checkpoint: %s -> %s", checkpoint, target.name)
+    return get_last_checkpoint(str(output_dir))
+
+
 def train_student(
     instances: Sequence[TrainingInstance],
     student_cfg: StudentConfig | str,
@@ -439,7 +456,7 @@ def train_student(
         data_collator=WeightedTargetCollator(tokenizer.pad_token_id, train_cfg.pad_to_multiple_of),
         callbacks=[_LogLastStep(), *callbacks],
     )
-    last_checkpoint = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+    last_checkpoint = latest_complete_checkpoint(output_dir) if output_dir.is_dir() else None
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=last_checkpoint)
     seconds = time.perf_counter() - started
