@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cotdistill.data.jsonl import read_jsonl
 from cotdistill.errors import DataError
 
 
@@ -51,24 +52,15 @@ def read_rationales(path: str | Path) -> dict[str, Rationale]:
     if not path.is_file():
         raise DataError("rationale file not found", path=path)
     out: dict[str, Rationale] = {}
-    with path.open() as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(f"unparseable JSON ({err.msg})", path=path, line=lineno) from None
-            if not isinstance(rec, dict):
-                raise DataError("each line must be a JSON object", path=path, line=lineno)
-            for key in ("id", "text"):
-                if key not in rec:
-                    raise DataError("missing", path=path, line=lineno, field=key)
-            if not isinstance(rec["text"], str):
-                raise DataError("must be a string", path=path, line=lineno, field="text")
-            rid = str(rec["id"])
-            if rid in out:
-                raise DataError(f"duplicate id '{rid}'", path=path, line=lineno, field="id")
-            out[rid] = Rationale(id=rid, text=rec["text"], teacher_label=rec.get("teacher_label"),
-                                 source=rec.get("source", ""), meta=rec.get("meta") or {})
+    for lineno, rec in read_jsonl(path):
+        for key in ("id", "text"):
+            if key not in rec:
+                raise DataError("missing", path=path, line=lineno, field=key)
+        if not isinstance(rec["text"], str):
+            raise DataError("must be a string", path=path, line=lineno, field="text")
+        rid = str(rec["id"])
+        if rid in out:
+            raise DataError(f"duplicate id '{rid}'", path=path, line=lineno, field="id")
+        out[rid] = Rationale(id=rid, text=rec["text"], teacher_label=rec.get("teacher_label"),
+                             source=rec.get("source", ""), meta=rec.get("meta") or {})
     return out

@@ -36,6 +36,7 @@ from pydantic import Field, field_validator
 
 from cotdistill.configbase import StageConfig
 from cotdistill.data.example import Example
+from cotdistill.data.jsonl import read_jsonl
 from cotdistill.errors import ConfigError, DataError
 from cotdistill.registry import Registry
 
@@ -188,22 +189,6 @@ def _get(rec: dict[str, Any], dotted: str, rows: _Rows, line: int, *, required: 
     return value
 
 
-def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    if not path.is_file():
-        raise DataError("file not found", path=path)
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(f"unparseable JSON ({err.msg})", path=path, line=lineno) from None
-            if not isinstance(rec, dict):
-                raise DataError("each line must be a JSON object", path=path, line=lineno)
-            yield lineno, rec
-
-
 def _load_hub(cfg: TaskConfig, default_name: str, config: str | None, split: str
               ) -> tuple[str, Iterator[tuple[int, dict[str, Any]]]]:
     """Rows of a hub dataset (row numbers from 1) and the name used for it in errors."""
@@ -312,7 +297,7 @@ def load_commonsense_qa(cfg: TaskConfig) -> list[Example]:
         return rows.examples
     path = _split_path(cfg, _CSQA_FILES)
     rows = _Rows(path, labels_required=cfg.canonical_split() != "test" and "no_answers" not in path.name)
-    for line, rec in _read_jsonl(path):
+    for line, rec in read_jsonl(path):
         rows.add(line, id=_get(rec, "id", rows, line), question=_get(rec, "question.stem", rows, line),
                  choices=_choices_from_value(_get(rec, "question.choices", rows, line), rows, line,
                                              "question.choices"),
@@ -348,7 +333,7 @@ def load_openbookqa(cfg: TaskConfig) -> list[Example]:
     path = _split_path(cfg, _OBQA_FILES)
     # OpenBookQA labels every split, test included.
     rows = _Rows(path, labels_required=True)
-    for line, rec in _read_jsonl(path):
+    for line, rec in read_jsonl(path):
         rows.add(line, id=_get(rec, "id", rows, line), question=_get(rec, "question.stem", rows, line),
                  choices=_choices_from_value(_get(rec, "question.choices", rows, line), rows, line,
                                              "question.choices"),
@@ -407,7 +392,7 @@ def load_quarel(cfg: TaskConfig) -> list[Example]:
         return load_quarel_ni(cfg)
     path = _split_path(cfg, _QUAREL_FILES)
     rows = _Rows(path, labels_required=cfg.canonical_split() != "test")
-    for line, rec in _read_jsonl(path):
+    for line, rec in read_jsonl(path):
         _add_quarel_original(rows, line, rec)
     return rows.examples
 
@@ -422,7 +407,7 @@ def _is_quarel_ni(path: Path) -> bool:
         originals = [path / name for (name,) in _QUAREL_FILES.values()]
         return (path / _QUAREL_NI_FILE).is_file() and not any(p.is_file() for p in originals)
     if path.is_file():
-        for _, rec in _read_jsonl(path):
+        for _, rec in read_jsonl(path):
             return "choices" in rec and "answer_index" not in rec
     return False
 
@@ -444,7 +429,7 @@ def load_quarel_ni(cfg: TaskConfig) -> list[Example]:
     if path.is_dir():
         path = path / _QUAREL_NI_FILE
     rows = _Rows(path, labels_required=True)
-    for line, rec in _read_jsonl(path):
+    for line, rec in read_jsonl(path):
         quarel_id = rec.get("id")
         if (split == "dev" and quarel_id is None) or (split == "non_dev" and quarel_id is not None):
             continue
@@ -533,7 +518,7 @@ def load_jsonl_task(cfg: TaskConfig) -> list[Example]:
     fields = _generic_fields(cfg)
     path = _generic_path(cfg, "jsonl")
     rows = _Rows(path, labels_required=cfg.canonical_split() != "test")
-    for line, rec in _read_jsonl(path):
+    for line, rec in read_jsonl(path):
         _add_generic(rows, line, rec, fields, json_choices=False)
     return rows.examples
 

@@ -71,8 +71,6 @@ def run_training(cfg: TrainRunConfig, **train_kwargs: Any) -> TrainResult:
         # Fail before loading anything heavy.
         raise ConfigError("holds a finished training run; refusing to overwrite (choose another output or pass "
                           "overwrite)", path=Path(cfg.output))
-    if cfg.task.name == "synthetic":
-        import cotdistill.data.synthetic  # noqa: F401  (registers the task)
     examples = load_task(cfg.task)
     variant = cfg.variant.build_variant()
     examples, rationales = _rationales_for(cfg, examples)
