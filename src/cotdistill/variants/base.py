@@ -118,6 +118,33 @@ class BuildContext:
         return (eos,) if eos is not None else ()
 
 
+def label_ids(example: Example, ctx: BuildContext) -> tuple[int, ...]:
+    """The gold label's tokens as the student emits them after the prompt."""
+    assert example.answer is not None
+    return ctx.encode(ctx.prompt_format.label_text(example, example.answer))
+
+
+def rationale_ids(rationale: Rationale, ctx: BuildContext) -> tuple[int, ...]:
+    """The rationale's tokens as trained on; length-matched controls and key-token scores align with these."""
+    return ctx.encode(" " + rationale.text.strip())
+
+
+def prompt_ids(example: Example, ctx: BuildContext, prefix: str = "") -> tuple[int, ...]:
+    return ctx.encode_prompt(ctx.prompt_format.prompt(example, prefix))
+
+
+def after_label_instance(example: Example, ctx: BuildContext, body: Sequence[Segment]) -> list[TrainingInstance]:
+    """The label, ``RATIONALE_MARKER``, the body segments (the rationale or a control), then EOS tagged like the
+    last body segment; empty segments are dropped."""
+    segments = (
+        Segment("label", label_ids(example, ctx)),
+        Segment("rationale", ctx.encode("\n" + RATIONALE_MARKER)),
+        *body,
+        Segment(body[-1].kind if body else "rationale", ctx.eos),
+    )
+    return [TrainingInstance(example.id, prompt_ids(example, ctx), tuple(s for s in segments if s.token_ids))]
+
+
 @dataclass
 class Variant:
     """Base of every variant. Subclasses are dataclasses whose fields are the variant's parameters.

@@ -5,42 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from cotdistill.data.example import Example
-from cotdistill.data.rationale import Rationale
 from cotdistill.variants.base import (
     ANSWER_MARKER,
-    RATIONALE_MARKER,
-    BuildContext,
     Segment,
     TrainingInstance,
     Variant,
+    after_label_instance,
+    label_ids,
+    prompt_ids,
+    rationale_ids,
     register_variant,
 )
-
-
-def _label(example: Example, ctx: BuildContext) -> tuple[int, ...]:
-    assert example.answer is not None
-    return ctx.encode(ctx.prompt_format.label_text(example, example.answer))
-
-
-def _rationale_ids(rationale: Rationale, ctx: BuildContext) -> tuple[int, ...]:
-    return ctx.encode(" " + rationale.text.strip())
-
-
-def _prompt(example: Example, ctx: BuildContext, prefix: str = "") -> tuple[int, ...]:
-    return ctx.encode_prompt(ctx.prompt_format.prompt(example, prefix))
-
-
-def _after_label(example: Example, ctx: BuildContext, body: tuple[int, ...],
-                 body_kind: Literal["rationale", "filler"] = "rationale") -> list[TrainingInstance]:
-    """label, then ``RATIONALE_MARKER`` and ``body`` (the rationale or its control), then EOS."""
-    segments = (
-        Segment("label", _label(example, ctx)),
-        Segment("rationale", ctx.encode("\n" + RATIONALE_MARKER)),
-        Segment(body_kind, body),
-        Segment(body_kind, ctx.eos),
-    )
-    return [TrainingInstance(example.id, _prompt(example, ctx), tuple(s for s in segments if s.token_ids))]
 
 
 @register_variant
@@ -51,8 +26,8 @@ class LabelOnly(Variant):
     description = "Standard fine-tuning: the target is the label alone."
 
     def build(self, example, rationale, ctx):
-        segments = (Segment("label", _label(example, ctx) + ctx.eos),)
-        return [TrainingInstance(example.id, _prompt(example, ctx), segments)]
+        segments = (Segment("label", label_ids(example, ctx) + ctx.eos),)
+        return [TrainingInstance(example.id, prompt_ids(example, ctx), segments)]
 
 
 @register_variant
@@ -64,10 +39,10 @@ class CotBeforeLabel(Variant):
 
     def build(self, example, rationale, ctx):
         segments = (
-            Segment("rationale", _rationale_ids(rationale, ctx) + ctx.encode(f"\n{ANSWER_MARKER}")),
-            Segment("label", _label(example, ctx) + ctx.eos),
+            Segment("rationale", rationale_ids(rationale, ctx) + ctx.encode(f"\n{ANSWER_MARKER}")),
+            Segment("label", label_ids(example, ctx) + ctx.eos),
         )
-        return [TrainingInstance(example.id, _prompt(example, ctx), segments)]
+        return [TrainingInstance(example.id, prompt_ids(example, ctx), segments)]
 
 
 @register_variant
@@ -77,7 +52,7 @@ class CotAfterLabel(Variant):
     description = "Label first, then the rationale: the student answers in one forward pass."
 
     def build(self, example, rationale, ctx):
-        return _after_label(example, ctx, _rationale_ids(rationale, ctx))
+        return after_label_instance(example, ctx, [Segment("rationale", rationale_ids(rationale, ctx))])
 
 
 @register_variant
@@ -93,14 +68,14 @@ class ShuffledCotAfterLabel(Variant):
 
     def build(self, example, rationale, ctx):
         if self.level == "subword":
-            ids = list(_rationale_ids(rationale, ctx))
+            ids = list(rationale_ids(rationale, ctx))
             ctx.rng.shuffle(ids)
             body = tuple(ids)
         else:
             words = rationale.text.split()
             ctx.rng.shuffle(words)
             body = ctx.encode(" " + " ".join(words))
-        return _after_label(example, ctx, body)
+        return after_label_instance(example, ctx, [Segment("rationale", body)])
 
 
 @register_variant
@@ -116,17 +91,17 @@ class RandomTokensAfterLabel(Variant):
             raise ValueError(f"source must be 'vocab' or 'rationales', got {self.source!r}")
 
     def build(self, example, rationale, ctx):
-        n = len(_rationale_ids(rationale, ctx))
+        n = len(rationale_ids(rationale, ctx))
         if self.source == "vocab":
             special = set(ctx.tokenizer.all_special_ids)
             vocab = [i for i in range(len(ctx.tokenizer)) if i not in special]
         else:
             vocab = ctx.extras.get("_pool_token_ids")
             if vocab is None:
-                vocab = [t for r in ctx.rationale_pool for t in _rationale_ids(r, ctx)]
+                vocab = [t for r in ctx.rationale_pool for t in rationale_ids(r, ctx)]
                 ctx.extras["_pool_token_ids"] = vocab
         body = tuple(ctx.rng.choice(vocab) for _ in range(n))
-        return _after_label(example, ctx, body)
+        return after_label_instance(example, ctx, [Segment("rationale", body)])
 
 
 @register_variant
@@ -140,8 +115,8 @@ class FillerAfterLabel(Variant):
         filler_ids = ctx.encode(self.filler)
         if len(filler_ids) != 1:
             raise ValueError(f"filler {self.filler!r} is {len(filler_ids)} tokens for this tokenizer; need 1")
-        n = len(_rationale_ids(rationale, ctx))
-        return _after_label(example, ctx, filler_ids * n, body_kind="filler")
+        n = len(rationale_ids(rationale, ctx))
+        return after_label_instance(example, ctx, [Segment("filler", filler_ids * n)])
 
 
 @register_variant
@@ -154,7 +129,8 @@ class OtherExampleCotAfterLabel(Variant):
         others = [r for r in ctx.rationale_pool if r.id != example.id]
         if not others:
             raise ValueError("other_example_cot_after_label needs rationales of at least two examples")
-        return _after_label(example, ctx, _rationale_ids(ctx.rng.choice(others), ctx))
+        borrowed = rationale_ids(ctx.rng.choice(others), ctx)
+        return after_label_instance(example, ctx, [Segment("rationale", borrowed)])
 
 
 @register_variant
@@ -169,8 +145,8 @@ class TruncatedCotAfterLabel(Variant):
             raise ValueError(f"fraction must be in [0, 1], got {self.fraction}")
 
     def build(self, example, rationale, ctx):
-        ids = _rationale_ids(rationale, ctx)
-        return _after_label(example, ctx, ids[: round(len(ids) * self.fraction)])
+        ids = rationale_ids(rationale, ctx)
+        return after_label_instance(example, ctx, [Segment("rationale", ids[: round(len(ids) * self.fraction)])])
 
 
 @register_variant
@@ -186,8 +162,8 @@ class Multitask(Variant):
         return self.label_prefix
 
     def build(self, example, rationale, ctx):
-        label = TrainingInstance(example.id, _prompt(example, ctx, self.label_prefix),
-                                 (Segment("label", _label(example, ctx) + ctx.eos),))
-        expl = TrainingInstance(example.id, _prompt(example, ctx, self.rationale_prefix),
-                                (Segment("rationale", _rationale_ids(rationale, ctx) + ctx.eos),))
+        label = TrainingInstance(example.id, prompt_ids(example, ctx, self.label_prefix),
+                                 (Segment("label", label_ids(example, ctx) + ctx.eos),))
+        expl = TrainingInstance(example.id, prompt_ids(example, ctx, self.rationale_prefix),
+                                (Segment("rationale", rationale_ids(rationale, ctx) + ctx.eos),))
         return [label, expl]

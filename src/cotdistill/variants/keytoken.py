@@ -26,14 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from cotdistill.data.example import Example
-from cotdistill.data.rationale import Rationale
 from cotdistill.errors import DataError
 from cotdistill.variants.base import (
-    RATIONALE_MARKER,
     BuildContext,
     Segment,
-    TrainingInstance,
     Variant,
+    after_label_instance,
+    rationale_ids,
     register_variant,
 )
 
@@ -67,24 +66,6 @@ def top_k_positions(scores: Sequence[float], k: int | float) -> list[int]:
     n = resolve_k(k, len(scores))
     ranked = sorted(range(len(scores)), key=lambda i: (-scores[i], i))
     return sorted(ranked[:n])
-
-
-def _rationale_ids(rationale: Rationale, ctx: BuildContext) -> tuple[int, ...]:
-    # The same ids as builtin._rationale_ids: scores are aligned with them.
-    return ctx.encode(" " + rationale.text.strip())
-
-
-def _label_ids(example: Example, ctx: BuildContext) -> tuple[int, ...]:
-    assert example.answer is not None
-    return ctx.encode(ctx.prompt_format.label_text(example, example.answer))
-
-
-def _instance(example: Example, ctx: BuildContext, body: list[Segment]) -> list[TrainingInstance]:
-    """label, ``RATIONALE_MARKER``, the body segments, EOS (as ``_after_label`` in builtin)."""
-    segments = [Segment("label", _label_ids(example, ctx)), Segment("rationale", ctx.encode("\n" + RATIONALE_MARKER)),
-                *body, Segment(body[-1].kind if body else "rationale", ctx.eos)]
-    prompt = ctx.encode_prompt(ctx.prompt_format.prompt(example))
-    return [TrainingInstance(example.id, prompt, tuple(s for s in segments if s.token_ids))]
 
 
 @dataclass
@@ -137,9 +118,9 @@ class KeyTokensAfterLabel(ScoredKeyTokenVariant):
     description = "Label, then the rationale's top-k tokens under a selector (e.g. integrated gradients), in order."
 
     def build(self, example, rationale, ctx):
-        ids = _rationale_ids(rationale, ctx)
+        ids = rationale_ids(rationale, ctx)
         keep = top_k_positions(self.scores(example, len(ids), ctx), self.k)
-        return _instance(example, ctx, [Segment("rationale", tuple(ids[i] for i in keep))])
+        return after_label_instance(example, ctx, [Segment("rationale", tuple(ids[i] for i in keep))])
 
 
 @register_variant
@@ -151,10 +132,11 @@ class MaskedKeyCotAfterLabel(ScoredKeyTokenVariant):
                    "`placeholder`).")
 
     def build(self, example, rationale, ctx):
-        ids = _rationale_ids(rationale, ctx)
+        ids = rationale_ids(rationale, ctx)
         keys = set(top_k_positions(self.scores(example, len(ids), ctx), self.k))
         if self.placeholder is None:
-            return _instance(example, ctx, [Segment("rationale", tuple(t for i, t in enumerate(ids) if i not in keys))])
+            kept = tuple(t for i, t in enumerate(ids) if i not in keys)
+            return after_label_instance(example, ctx, [Segment("rationale", kept)])
         placeholder = ctx.encode(self.placeholder)
         if len(placeholder) != 1:
             raise ValueError(f"placeholder {self.placeholder!r} is {len(placeholder)} tokens for this tokenizer; "
@@ -168,7 +150,7 @@ class MaskedKeyCotAfterLabel(ScoredKeyTokenVariant):
                 body[-1] = Segment(kind, body[-1].token_ids + (token,))
             else:
                 body.append(Segment(kind, (token,)))
-        return _instance(example, ctx, body)
+        return after_label_instance(example, ctx, body)
 
 
 @register_variant
@@ -183,6 +165,6 @@ class RandomKTokensAfterLabel(Variant):
         validate_k(self.k)
 
     def build(self, example, rationale, ctx):
-        ids = _rationale_ids(rationale, ctx)
+        ids = rationale_ids(rationale, ctx)
         keep = sorted(ctx.rng.sample(range(len(ids)), resolve_k(self.k, len(ids))))
-        return _instance(example, ctx, [Segment("rationale", tuple(ids[i] for i in keep))])
+        return after_label_instance(example, ctx, [Segment("rationale", tuple(ids[i] for i in keep))])
