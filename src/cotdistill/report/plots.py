@@ -61,7 +61,8 @@ def accuracy_bars(summary: pd.DataFrame, comparisons: pd.DataFrame, path: Path) 
         ax.grid(axis="y", alpha=0.3)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
-    fig.suptitle("Accuracy per variant (mean over seeds, 95% CI; grey: baseline; * Holm-adjusted McNemar)",
+    # Two lines: one panel is narrower than the whole caption.
+    fig.suptitle("Accuracy per variant (mean over seeds, 95% CI)\ngrey: baseline; * Holm-adjusted McNemar",
                  fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
