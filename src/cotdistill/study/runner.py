@@ -420,7 +420,7 @@ class StudyRunner:
     def _train(self, cell: Cell, directory: Path, progress: GridProgress | None) -> dict[str, Any]:
         """Train the cell's student, or resume its unfinished training; a finished one is only read back."""
         from cotdistill.keytokens import prepare_key_token_extras
-        from cotdistill.train.student import load_tokenizer
+        from cotdistill.train.student import load_student
         from cotdistill.train.trainer import read_metadata, train_student
         from cotdistill.variants.base import build_instances
 
@@ -434,7 +434,8 @@ class StudyRunner:
         variant = cell.variant_config.build_variant()
         prompt_format = cell.variant_config.prompt_format()
         self._phase(progress, "building training data")
-        tokenizer = load_tokenizer(student_cfg)
+        # Loaded once: the tokenizer builds the instances, the model is then trained on them.
+        model, tokenizer = load_student(student_cfg)
         extras = prepare_key_token_extras(variant, data.train, data.rationales, tokenizer,
                                           cache_dir=self.out / "keytoken_scores")
         instances = build_instances(data.train, data.rationales, variant, tokenizer, seed=cell.seed,
@@ -446,7 +447,7 @@ class StudyRunner:
             "variant": {"name": variant.name, "params": cell.variant_config.params},
             "prompt_format": {"label_style": prompt_format.label_style, "show_choices": prompt_format.show_choices},
             "task": task_cfg.train.model_dump(mode="json"), "rationales": task_cfg.rationale_source(),
-            "seed": cell.seed, "study_cell": cell.key})
+            "seed": cell.seed, "study_cell": cell.key}, student=(model, tokenizer))
         return result.to_dict()
 
     def _evaluate(self, cell: Cell, directory: Path,
