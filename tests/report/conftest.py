@@ -14,7 +14,7 @@ N_ITEMS = 120
 
 def fabricate_study(root, *, seeds=(0, 1), with_k=False, audit=True):
     rng = np.random.default_rng(0)
-    results, predictions = [], []
+    results, predictions, grid = [], [], []
     variants = dict(VARIANTS)
     if with_k:
         variants.update({f"key_tokens_after_label (k={k})": 0.55 + 0.05 * i for i, k in enumerate((1, 4, 16))})
@@ -24,6 +24,7 @@ def fabricate_study(root, *, seeds=(0, 1), with_k=False, audit=True):
             modes = ["label_first", "reasoning_first"] if name == "cot_before_label" else ["label_first"]
             for seed in seeds:
                 cell = f"{task}-{variant}-{seed}"
+                grid.append({"key": cell})
                 for mode in modes:
                     primary = mode == ("reasoning_first" if name == "cot_before_label" else "label_first")
                     n = N_ITEMS if mode == "label_first" else 60
@@ -42,12 +43,16 @@ def fabricate_study(root, *, seeds=(0, 1), with_k=False, audit=True):
                         "train_seconds": 5.0, "eval_seconds": 1.0, "final_loss": 1.0, "target_tokens": 100})
                 (root / "cells" / cell).mkdir(parents=True, exist_ok=True)
                 (root / "cells" / cell / "manifest.json").write_text(json.dumps({
-                    "git_commit": "abc123", "host": {"hostname": "testhost"}, "versions": {"torch": "x"},
-                    "timings": {"total_seconds": 6.0}}))
+                    "status": "done", "git_commit": "abc123", "host": {"hostname": "testhost"},
+                    "versions": {"torch": "x"}, "timings": {"total_seconds": 6.0}}))
+                (root / "cells" / cell / "DONE").write_text("{}")
+    # One more cell of the grid that has not run: the report counts what it covers.
+    grid.append({"key": "not-run-yet"})
     pd.DataFrame(results).to_parquet(root / "results.parquet")
     pd.DataFrame(predictions).to_parquet(root / "predictions.parquet")
     (root / "study.json").write_text(json.dumps({"name": "fabricated", "baseline": "label_only",
-                                                  "config_hash": "h", "config_file": "x.yaml"}))
+                                                  "config_hash": "h", "config_file": "x.yaml",
+                                                  "cells": grid}))
     if audit:
         (root / "audits").mkdir(exist_ok=True)
         (root / "audits" / "synthetic.json").write_text(json.dumps({

@@ -24,6 +24,9 @@ def test_report_has_table_with_all_variants_cis_and_marks(study_dir):
     assert "*" not in shuffled
     assert "## Teacher audit" in md and "## Provenance" in md and "abc123" in md
     assert "reasoning-first" in md
+    # 2 tasks x (4 variants + key tokens at 3 k) x 2 seeds finished, one grid cell not run
+    assert "28 of the grid's 29 finished" in md
+    assert "training s per cell" in md
 
 
 def test_plots_are_readable_pngs(study_dir):

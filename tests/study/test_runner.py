@@ -97,3 +97,40 @@ def test_sigkilled_study_resumes_without_recomputing_and_matches_an_uninterrupte
     pd.testing.assert_frame_equal(ref_results, results)
     pd.testing.assert_frame_equal(ref_predictions, predictions)
     assert set(results["variant"]) == {"label_only", "cot_after_label"}
+
+
+def test_only_runs_the_selected_cells_seed_by_seed(tiny_study_yaml, tmp_path):
+    from cotdistill.study.runner import select_cells
+
+    cfg = load_study_config(tiny_study_yaml({"seeds": [0, 1]}))
+    runner = StudyRunner(cfg, tmp_path / "out", live=False, only={"variant": ["label_only"]})
+    assert [(c.variant, c.seed) for c in runner.selected] == [("label_only", 0), ("label_only", 1)]
+    runner.run()
+    done = {c.variant for c in runner.cells if runner.is_done(c)}
+    assert done == {"label_only"}
+    assert set(pd.read_csv(tmp_path / "out" / "results.csv")["variant"]) == {"label_only"}
+    both = select_cells(runner.cells, {"seed": ["1"], "variant": ["label_only", "cot_after_label"]})
+    assert [(c.variant, c.seed) for c in both] == [("label_only", 1), ("cot_after_label", 1)]
+
+
+def test_pending_cells_run_seed_major(tiny_study_yaml, tmp_path, monkeypatch):
+    cfg = load_study_config(tiny_study_yaml({"seeds": [1, 0]}))
+    runner = StudyRunner(cfg, tmp_path / "out", live=False)
+    order = []
+    monkeypatch.setattr(runner, "run_cell", lambda cell, progress=None: order.append((cell.seed, cell.variant)))
+    monkeypatch.setattr(runner, "write_tables", lambda: None)
+    runner.run()
+    assert order == [(1, "label_only"), (1, "cot_after_label"), (0, "label_only"), (0, "cot_after_label")]
+
+
+def test_only_with_an_unknown_key_or_value_names_the_flag(tiny_study_yaml, tmp_path):
+    import pytest
+
+    from cotdistill.errors import ConfigError
+
+    cfg = load_study_config(tiny_study_yaml())
+    with pytest.raises(ConfigError, match="--only.*cannot select cells by 'colour'"):
+        StudyRunner(cfg, tmp_path / "out", only={"colour": ["red"]})
+    with pytest.raises(ConfigError, match="--only.*no cell has task 'CSQA'.*synthetic"):
+        StudyRunner(cfg, tmp_path / "out", only={"task": ["CSQA"]})
+    assert not (tmp_path / "out").exists()

@@ -16,6 +16,9 @@ def study(
     output: Path | None = typer.Option(None, "-o", "--output", help="Output directory (default: output_dir in "
                                                                      "the YAML). Rerunning resumes it."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write the report when the grid is done."),
+    only: list[str] = typer.Option([], "--only", metavar="KEY=VALUE", help=(
+        "Run only the cells whose task, student, variant or seed label is VALUE (repeatable: values of one key "
+        "are alternatives, different keys must all match), e.g. --only task=OpenBookQA --only seed=0.")),
 ) -> None:
     """Train and evaluate every cell of a study once (finished cells are skipped), then write the report."""
     from cotdistill.study.config import load_study_config
@@ -25,8 +28,35 @@ def study(
     out = output or (Path(cfg.output_dir) if cfg.output_dir else None)
     if out is None:
         raise ConfigError("give an output directory with -o (or output_dir in the YAML)", field="-o")
-    run_study(cfg, out, config_text=config.read_text(), config_file=str(config))
+    run_study(cfg, out, config_text=config.read_text(), config_file=str(config), only=_parse_only(only))
     _finish(out, report)
+
+
+def _parse_only(items: list[str]) -> dict[str, list[str]]:
+    only: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(f"expected KEY=VALUE, got '{item}'", field="--only")
+        only.setdefault(key.strip(), []).append(value.strip())
+    return only
+
+
+@app.command("reproduce")
+def reproduce(
+    cell: Path = typer.Argument(..., help="A finished cell directory of a study (OUTPUT/cells/KEY)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Where the rerun goes (a new study directory)."),
+) -> None:
+    """Retrain and re-evaluate one study cell from its manifest and compare its accuracy with the recorded one."""
+    from cotdistill.study.reproduce import reproduce_cell
+
+    result = reproduce_cell(cell, output)
+    for mode, (recorded, rerun) in result.accuracy.items():
+        typer.echo(f"{mode}: recorded {100 * recorded:.2f}%, rerun {100 * rerun:.2f}% "
+                   f"({'same' if recorded == rerun else f'differs by {100 * (rerun - recorded):+.2f} points'})")
+    typer.echo(f"rerun cell: {result.rerun_dir}")
+    if not result.identical:
+        raise typer.Exit(1)
 
 
 @app.command("report")

@@ -21,6 +21,7 @@ import pandas as pd
 from cotdistill.errors import DataError
 from cotdistill.report import plots
 from cotdistill.study import analysis
+from cotdistill.study.runner import DONE_FILE
 from cotdistill.study.stats import CONFIDENCE
 
 
@@ -126,13 +127,19 @@ def _comparison_table(comparisons: pd.DataFrame) -> tuple[list[str], list[list[s
 
 
 def _cost_table(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    header = ["task", "student", "variant", "mode", "ms per answer", "tokens generated per answer"]
+    header = ["task", "student", "variant", "mode", "ms per answer", "tokens generated per answer",
+              "training s per cell", "evaluation s per cell"]
     body = []
     for _, r in summary.iterrows():
         ms = "–" if math.isnan(r["seconds_per_answer"]) else f"{1000 * r['seconds_per_answer']:.1f}"
         tokens = "–" if math.isnan(r["mean_tokens_generated"]) else f"{r['mean_tokens_generated']:.1f}"
-        body.append([r["task"], r["student"], r["row"], r["mode"].replace("_", "-"), ms, tokens])
+        body.append([r["task"], r["student"], r["row"], r["mode"].replace("_", "-"), ms, tokens,
+                     _seconds(r["train_seconds"]), _seconds(r["eval_seconds"])])
     return header, body
+
+
+def _seconds(x: float) -> str:
+    return "–" if x is None or math.isnan(x) else f"{x:.0f}"
 
 
 def _cheapest_table(cheapest: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
@@ -154,7 +161,9 @@ def _audit_table(audits: dict[str, dict[str, Any]]) -> tuple[list[str], list[lis
 
 
 def _provenance(outputs: StudyOutputs) -> list[tuple[str, str]]:
-    manifests = outputs.manifests
+    manifests = [m for m in outputs.manifests if m.get("status") == "done"]
+    grid = [c["key"] for c in outputs.study.get("cells", [])]
+    finished = sum((outputs.root / "cells" / key / DONE_FILE).is_file() for key in grid)
     commits = sorted({m.get("git_commit") or "unknown" for m in manifests})
     hosts = sorted({m.get("host", {}).get("hostname", "unknown") for m in manifests})
     versions = manifests[0].get("versions", {}) if manifests else {}
@@ -163,7 +172,8 @@ def _provenance(outputs: StudyOutputs) -> list[tuple[str, str]]:
     return [
         ("study", f"{study.get('name', '')} (config hash {study.get('config_hash', '')})"),
         ("config file", str(study.get("config_file", ""))),
-        ("cells", f"{len(manifests)} finished, {total / 60:.1f} min of compute in total"),
+        ("cells", f"{finished} of the grid's {len(grid)} finished (a partial grid reports only its finished "
+                  f"cells); {len(manifests)} finished in this directory, {total / 60:.1f} min of compute in total"),
         ("git commit(s)", ", ".join(commits)),
         ("host(s)", ", ".join(hosts)),
         ("library versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
@@ -229,7 +239,8 @@ def write_report(root: str | Path, *, overwrite: bool = True) -> ReportFiles:
         ("Per-row statistics", "", _detail_table(summary), ""),
         (f"Comparisons against {baseline}", "Same items and seeds; difference in accuracy points.",
          _comparison_table(comparisons) if not comparisons.empty else None, ""),
-        ("Inference cost", "Mean wall time and generated tokens per answer, label-first vs reasoning-first.",
+        ("Inference cost", "Mean wall time and generated tokens per answer, label-first vs reasoning-first; "
+                           "wall time of each cell's training and evaluation (mean over seeds).",
          _cost_table(summary), ""),
         ("Cheapest student that keeps the accuracy",
          "Per task, the fastest (student, variant) whose 95% CI reaches the best mean accuracy.",

@@ -82,6 +82,7 @@ def summarize(results: pd.DataFrame, predictions: pd.DataFrame, *, resamples: in
             "mean_tokens_generated": _mean_or_nan(group["mean_tokens_generated"]),
             "seconds_per_answer": _mean_or_nan(group["seconds_per_answer"]),
             "train_seconds": _mean_or_nan(group["train_seconds"]),
+            "eval_seconds": _mean_or_nan(group["eval_seconds"]),
         })
     table = pd.DataFrame.from_records(records)
     # Grid order (tasks, students, variants as configured), each variant's natural mode first.

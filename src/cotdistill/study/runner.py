@@ -42,7 +42,7 @@ import pandas as pd
 from cotdistill.configbase import config_hash
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale, read_rationales
-from cotdistill.errors import CotDistillError, DataError
+from cotdistill.errors import ConfigError, CotDistillError, DataError
 from cotdistill.study.analysis import PREDICTION_COLUMNS, RESULT_COLUMNS
 from cotdistill.study.config import StudyConfig, StudyTaskConfig
 from cotdistill.study.progress import GridProgress
@@ -107,6 +107,32 @@ def expand_grid(cfg: StudyConfig) -> list[Cell]:
                     cells.append(Cell(config_hash(resolved, 16), task.name, t_index, student.name, s_index, label,
                                       variant_cfg, seed, modes, primary, label == cfg.baseline, resolved))
     return cells
+
+
+#: What ``only`` can select cells by (``--only KEY=VALUE`` on the command line).
+SELECT_KEYS = ("task", "student", "variant", "seed")
+
+
+def select_cells(cells: list[Cell], only: dict[str, list[str]]) -> list[Cell]:
+    """The cells whose task, student, variant and seed labels are each among ``only``'s values for that key (a key
+    that is absent selects everything); a variant matches by its grid label or its registered name. A key or
+    value that selects nothing is an error, so a typo never runs an empty grid."""
+    def values(cell: Cell, key: str) -> set[str]:
+        if key == "variant":
+            return {cell.variant, cell.variant_config.name}
+        return {str(getattr(cell, key))}
+
+    for key, wanted in only.items():
+        if key not in SELECT_KEYS:
+            raise ConfigError(f"cannot select cells by '{key}' (choose from {', '.join(SELECT_KEYS)})",
+                              field="--only")
+        known = set().union(*(values(c, key) for c in cells))
+        for value in wanted:
+            if value not in known:
+                choices = sorted({str(getattr(c, key)) for c in cells})
+                raise ConfigError(f"no cell has {key} '{value}' (the grid has: {', '.join(choices)})",
+                                  field="--only")
+    return [c for c in cells if all(values(c, key) & set(wanted) for key, wanted in only.items())]
 
 
 # --- provenance ------------------------------------------------------------------------------------------------
@@ -299,13 +325,15 @@ def chance_accuracy(examples: list[Example]) -> float:
 
 class StudyRunner:
     def __init__(self, cfg: StudyConfig, out_dir: str | Path, *, config_text: str | None = None,
-                 config_file: str | None = None, live: bool | None = None):
+                 config_file: str | None = None, live: bool | None = None,
+                 only: dict[str, list[str]] | None = None):
         self.cfg = cfg
         self.out = Path(out_dir)
         self.config_text = config_text
         self.config_file = config_file
         self.live = live
         self.cells = expand_grid(cfg)
+        self.selected = select_cells(self.cells, only or {})
         self.is_main = _rank() == 0
         self.tasks: dict[int, TaskData] = {}
         self._provenance: dict[str, Any] | None = None
@@ -354,8 +382,10 @@ class StudyRunner:
     def run(self) -> Path:
         """Run every unfinished cell, then write the results tables; returns the output directory."""
         self.prepare()
-        pending = [c for c in self.cells if not self.is_done(c)]
-        progress = GridProgress(len(self.cells), len(self.cells) - len(pending), title=self.cfg.name,
+        # Seed-major: an interrupted grid then holds whole seeds (every variant compared on the same seeds).
+        seed_rank = {seed: i for i, seed in enumerate(self.cfg.seeds)}
+        pending = sorted((c for c in self.selected if not self.is_done(c)), key=lambda c: seed_rank[c.seed])
+        progress = GridProgress(len(self.selected), len(self.selected) - len(pending), title=self.cfg.name,
                                 live=self.live) if self.is_main else None
         try:
             for cell in pending:
@@ -525,7 +555,10 @@ class StudyRunner:
 
 
 def run_study(cfg: StudyConfig, out_dir: str | Path, *, config_text: str | None = None,
-              config_file: str | None = None, live: bool | None = None) -> Path:
-    """Run (or resume) the study of ``cfg`` into ``out_dir``; returns ``out_dir``."""
-    return StudyRunner(cfg, out_dir, config_text=config_text, config_file=config_file, live=live).run()
+              config_file: str | None = None, live: bool | None = None,
+              only: dict[str, list[str]] | None = None) -> Path:
+    """Run (or resume) the study of ``cfg`` into ``out_dir``; returns ``out_dir``. ``only`` restricts the run to
+    the cells matching it (see :func:`select_cells`); the tables still collect every finished cell of the grid."""
+    return StudyRunner(cfg, out_dir, config_text=config_text, config_file=config_file, live=live,
+                       only=only).run()
 

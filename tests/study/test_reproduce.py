@@ -1,0 +1,89 @@
+"""Rerunning one study cell from its manifest (``cotdistill reproduce``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from cotdistill.errors import DataError
+from cotdistill.study.reproduce import reproduce_cell, study_config_from_manifest
+from cotdistill.study.runner import DONE_FILE, expand_grid
+
+
+def _cells(reference):
+    return sorted(p for p in (reference / "cells").iterdir() if (p / DONE_FILE).is_file())
+
+
+def test_manifest_rebuilds_a_one_cell_study_with_the_same_key(tiny_study_run):
+    _, reference = tiny_study_run
+    for cell_dir in _cells(reference):
+        manifest = json.loads((cell_dir / "manifest.json").read_text())
+        (cell,) = expand_grid(study_config_from_manifest(manifest, source=str(cell_dir / "manifest.json")))
+        assert cell.key == cell_dir.name
+
+
+def test_rerun_of_a_cell_reproduces_its_accuracy(tiny_study_run, tmp_path):
+    _, reference = tiny_study_run
+    cell_dir = _cells(reference)[0]
+    result = reproduce_cell(cell_dir, tmp_path / "rerun")
+    assert result.identical and set(result.accuracy) == {"label_first"}
+    assert result.rerun_dir == tmp_path / "rerun" / "cells" / cell_dir.name
+    recorded = json.loads((cell_dir / "eval" / "label_first" / "predictions.jsonl").read_text().splitlines()[0])
+    rerun = json.loads((result.rerun_dir / "eval" / "label_first" / "predictions.jsonl").read_text().splitlines()[0])
+    assert recorded == rerun
+
+
+def test_a_changed_recorded_accuracy_is_reported_as_a_difference(tiny_study_run, tmp_path):
+    _, reference = tiny_study_run
+    cell_dir = tmp_path / "study" / "cells" / _cells(reference)[0].name
+    shutil.copytree(_cells(reference)[0], cell_dir)
+    done = json.loads((cell_dir / DONE_FILE).read_text())
+    done["accuracy"]["label_first"] += 0.5
+    (cell_dir / DONE_FILE).write_text(json.dumps(done))
+    result = reproduce_cell(cell_dir, tmp_path / "rerun")
+    assert not result.identical
+
+
+def test_an_edited_manifest_is_refused(tiny_study_run, tmp_path):
+    _, reference = tiny_study_run
+    cell_dir = tmp_path / "study" / "cells" / _cells(reference)[0].name
+    shutil.copytree(_cells(reference)[0], cell_dir)
+    manifest = json.loads((cell_dir / "manifest.json").read_text())
+    manifest["config"]["train"]["learning_rate"] *= 2
+    (cell_dir / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DataError, match="cell key"):
+        reproduce_cell(cell_dir, tmp_path / "rerun")
+    assert not (tmp_path / "rerun").exists()
+
+
+def test_unfinished_cell_and_own_directory_are_refused(tiny_study_run, tmp_path):
+    _, reference = tiny_study_run
+    cell_dir = tmp_path / "study" / "cells" / _cells(reference)[0].name
+    shutil.copytree(_cells(reference)[0], cell_dir)
+    with pytest.raises(Exception, match="another directory"):
+        reproduce_cell(cell_dir, tmp_path / "study")
+    (cell_dir / DONE_FILE).unlink()
+    with pytest.raises(DataError, match="not finished"):
+        reproduce_cell(cell_dir, tmp_path / "rerun")
+
+
+def test_reproduce_cli_prints_both_accuracies_and_exits_0(tiny_study_run, tmp_path, capsys):
+    from cotdistill.cli.main import main
+
+    _, reference = tiny_study_run
+    cell_dir = _cells(reference)[0]
+    assert main(["reproduce", str(cell_dir), "-o", str(tmp_path / "rerun")]) == 0
+    out = capsys.readouterr().out
+    assert "label_first: recorded" in out and "(same)" in out
+
+
+def test_study_cli_bad_only_flag_is_one_line_exit_2(tiny_study_yaml, tmp_path, capsys):
+    from cotdistill.cli.main import main
+
+    out = tmp_path / "out"
+    assert main(["study", str(tiny_study_yaml()), "-o", str(out), "--only", "task"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--only" in err and "KEY=VALUE" in err
+    assert not out.exists()
