@@ -60,3 +60,23 @@ def test_without_k_or_audit_those_parts_are_absent(tmp_path, make_study):
 def test_not_a_study_directory(tmp_path):
     with pytest.raises(DataError, match="study.json"):
         write_report(tmp_path)
+
+
+def test_findings_section_compares_the_paper_pairs(tmp_path, make_study):
+    import pandas as pd
+
+    files = write_report(make_study(tmp_path / "study", with_k=True))
+    findings = pd.read_csv(files.directory / "findings.csv")
+    pairs = set(zip(findings["finding"].str[:1], findings["row"], findings["baseline"]))
+    assert ("1", "cot_after_label", "cot_before_label") in pairs
+    assert ("1", "cot_after_label", "cot_before_label [label-first]") in pairs
+    assert ("2", "shuffled_cot_after_label", "cot_after_label") in pairs
+    assert ("3", "key_tokens_after_label (k=4)", "cot_after_label") in pairs
+    # no random_k rows in this study: no key-vs-random comparison
+    assert not findings["baseline"].str.startswith("random_k").any()
+    # shuffled (56%) vs coherent (80%) on 2 x 120 paired answers: a large, significant drop
+    shuffled = findings[findings["row"] == "shuffled_cot_after_label"].iloc[0]
+    assert shuffled["difference"] < -0.15 and shuffled["significance"].startswith("*")
+    md = files.markdown.read_text()
+    assert "## The paper's findings, compared directly" in md
+    assert "| 2: shuffled vs coherent CoT after the label |" in md

@@ -99,15 +99,59 @@ def compare_to_baseline(results: pd.DataFrame, predictions: pd.DataFrame, baseli
                         resamples: int = stats.BOOTSTRAP_RESAMPLES) -> pd.DataFrame:
     """Each row against the baseline variant (in its natural mode) on the same seeds and items, Holm-adjusted
     across every comparison of the study."""
+    labelled = with_row_labels(results)
+    pairs = [(row, baseline) for row in dict.fromkeys(labelled["row"]) if row != baseline]
+    return compare_rows(results, predictions, pairs, resamples=resamples)
+
+
+#: Registered names of the variants the paper's findings compare (see :func:`finding_pairs`).
+_COT_AFTER, _COT_BEFORE, _SHUFFLED = "cot_after_label", "cot_before_label", "shuffled_cot_after_label"
+_KEY_TOKENS, _RANDOM_K = "key_tokens_after_label", "random_k_tokens_after_label"
+
+
+def finding_pairs(results: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(finding, row, reference row) for the comparisons the paper's three findings rest on, among the rows the
+    results have: CoT after vs before the label (both of cot_before_label's modes); shuffled vs coherent CoT
+    after the label; each key-token row vs random tokens at the same k and vs the full CoT."""
+    labelled = with_row_labels(results)
+    rows = labelled.drop_duplicates("row")
+    by_name: dict[str, list[pd.Series]] = {}
+    for _, r in rows.iterrows():
+        by_name.setdefault(r["variant_name"], []).append(r)
+    pairs: list[tuple[str, str, str]] = []
+    after = [r["row"] for r in by_name.get(_COT_AFTER, []) if r["primary_mode"]]
+    for a in after:
+        for b in by_name.get(_COT_BEFORE, []):
+            pairs.append(("1: CoT after vs before the label", a, b["row"]))
+        for s in by_name.get(_SHUFFLED, []):
+            if s["primary_mode"]:
+                pairs.append(("2: shuffled vs coherent CoT after the label", s["row"], a))
+    randoms = [r for r in by_name.get(_RANDOM_K, []) if r["primary_mode"]]
+    for key in by_name.get(_KEY_TOKENS, []):
+        if not key["primary_mode"]:
+            continue
+        for rnd in randoms:
+            if rnd["k"] == key["k"]:
+                pairs.append(("3: key tokens vs random tokens (same k)", key["row"], rnd["row"]))
+        for a in after:
+            pairs.append(("3: key tokens vs the full CoT", key["row"], a))
+    return pairs
+
+
+def compare_rows(results: pd.DataFrame, predictions: pd.DataFrame, pairs: list[tuple[str, str]], *,
+                 resamples: int = stats.BOOTSTRAP_RESAMPLES) -> pd.DataFrame:
+    """Each (row, reference row) pair within every (task, student), on the seeds both have and the items both
+    were evaluated on: McNemar exact test, paired bootstrap CI of the difference, Cohen's h; Holm-adjusted
+    across all the comparisons made. The reference row is in column ``baseline``."""
     results = with_row_labels(results)
     index = PredictionIndex(predictions)
     records = []
     for (task, student), block in results.groupby(["task", "student"], sort=False):
-        base = block[(block["variant"] == baseline) & block["primary_mode"].astype(bool)]
-        base_by_seed = dict(zip(base["seed"], _keys(base)))
-        for row, group in block.groupby("row", sort=False):
-            group = group[group["seed"].isin(base_by_seed)].sort_values("seed")
-            if row == baseline or group.empty:
+        for row, reference in pairs:
+            base = block[block["row"] == reference]
+            base_by_seed = dict(zip(base["seed"], _keys(base)))
+            group = block[(block["row"] == row) & block["seed"].isin(base_by_seed)].sort_values("seed")
+            if group.empty:
                 continue
             variant_keys = _keys(group)
             base_keys = [base_by_seed[s] for s in group["seed"]]
@@ -116,7 +160,7 @@ def compare_to_baseline(results: pd.DataFrame, predictions: pd.DataFrame, baseli
             mcnemar = stats.mcnemar_exact(variant_matrix, base_matrix)
             boot = stats.paired_bootstrap(variant_matrix, base_matrix, resamples=resamples)
             records.append({
-                "task": task, "student": student, "row": row, "baseline": baseline, "seeds": len(group),
+                "task": task, "student": student, "row": row, "baseline": reference, "seeds": len(group),
                 "n_items": len(items), "variant_accuracy": float(variant_matrix.mean()),
                 "baseline_accuracy": float(base_matrix.mean()), "difference": boot.difference,
                 "diff_ci_low": boot.low, "diff_ci_high": boot.high, "bootstrap_p": boot.p_value,
