@@ -80,3 +80,18 @@ def test_findings_section_compares_the_paper_pairs(tmp_path, make_study):
     md = files.markdown.read_text()
     assert "## The paper's findings, compared directly" in md
     assert "| 2: shuffled vs coherent CoT after the label |" in md
+
+
+def test_results_at_chance_are_marked(tmp_path, make_study):
+    import pandas as pd
+
+    study = make_study(tmp_path / "study")
+    results = pd.read_parquet(study / "results.parquet")
+    # label_only is right 55% of the time; with chance at 56% its CI reaches chance, the others' do not
+    results.loc[results["variant"] == "label_only", "chance"] = 0.56
+    results.to_parquet(study / "results.parquet")
+    md = write_report(study).markdown.read_text()
+    label_only = next(ln for ln in md.splitlines() if ln.startswith("| label_only |"))
+    cot_after = next(ln for ln in md.splitlines() if ln.startswith("| cot_after_label |"))
+    assert label_only.count("†") == 2 and "†" not in cot_after
+    assert "reaches chance accuracy" in md

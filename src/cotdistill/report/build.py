@@ -67,6 +67,10 @@ def _ci_half(row: pd.Series) -> tuple[float, str]:
     return (row["item_ci_high"] - row["item_ci_low"]) / 2, "items"
 
 
+#: Marks a result whose 95% CI over the evaluation items reaches chance accuracy: it cannot show an effect.
+AT_CHANCE_MARK = " †"
+
+
 def paper_table(summary: pd.DataFrame, comparisons: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     """Rows: variants (and variants in a second mode); columns: task x student; cells 'mean ± CI marks'."""
     columns = list(dict.fromkeys(zip(summary["task"], summary["student"])))
@@ -85,7 +89,8 @@ def paper_table(summary: pd.DataFrame, comparisons: pd.DataFrame) -> tuple[list[
                 line.append("")
                 continue
             half, _ = _ci_half(entry)
-            line.append(f"{_pct(entry['accuracy'])} ± {_pct(half)}{marks.get((task, student, row), '')}")
+            at_chance = AT_CHANCE_MARK if entry["item_ci_low"] <= entry["chance"] else ""
+            line.append(f"{_pct(entry['accuracy'])} ± {_pct(half)}{marks.get((task, student, row), '')}{at_chance}")
         body.append(line)
     return header, body
 
@@ -253,7 +258,9 @@ def write_report(root: str | Path, *, overwrite: bool = True) -> ReportFiles:
     paper = paper_table(summary, comparisons)
     sections: list[tuple[str, str, tuple[list[str], list[list[str]]] | None, str]] = [
         ("Results", f"Accuracy (%) on the evaluation items, mean ± 95% CI half-width over seeds; marks: "
-                    f"significance against `{baseline}` (McNemar exact, Holm-adjusted).", paper, "paper"),
+                    f"significance against `{baseline}` (McNemar exact, Holm-adjusted); "
+                    f"{AT_CHANCE_MARK.strip()}: the 95% CI over items reaches chance accuracy, so that student "
+                    f"did not learn the task and its row measures nothing.", paper, "paper"),
         ("Per-row statistics", "", _detail_table(summary), ""),
         (f"Comparisons against {baseline}", "Same items and seeds; difference in accuracy points.",
          _comparison_table(comparisons) if not comparisons.empty else None, ""),
