@@ -95,3 +95,15 @@ def test_results_at_chance_are_marked(tmp_path, make_study):
     cot_after = next(ln for ln in md.splitlines() if ln.startswith("| cot_after_label |"))
     assert label_only.count("†") == 2 and "†" not in cot_after
     assert "reaches chance accuracy" in md
+
+
+def test_k_plot_draws_one_line_per_selector_entry():
+    import pandas as pd
+
+    from cotdistill.report.plots import k_series
+
+    rows = ["key_tokens_gxi (k=15)", "key_tokens_gxi (k=5)", "key_tokens_tfidf (k=5)", "random_k_tokens_after_label (k=5)"]
+    block = pd.DataFrame({"row": rows, "k": [15, 5, 5, 5]})
+    series = k_series(block)
+    assert list(series) == ["key_tokens_gxi", "key_tokens_tfidf", "random_k_tokens_after_label"]
+    assert list(series["key_tokens_gxi"]["k"]) == [5, 15]

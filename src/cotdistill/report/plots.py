@@ -70,6 +70,13 @@ def accuracy_bars(summary: pd.DataFrame, comparisons: pd.DataFrame, path: Path) 
     return path
 
 
+def k_series(block: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """One line per variant entry of the study run at several k (its label without the " (k=...)" suffix), so
+    one variant with two selectors gives two lines; rows sorted by k."""
+    names = block["row"].str.replace(r" \(k=[^)]*\)$", "", regex=True)
+    return {name: line.sort_values("k") for name, line in block.groupby(names, sort=False)}
+
+
 def accuracy_vs_k(summary: pd.DataFrame, path: Path) -> Path | None:
     """Accuracy against k for variants run at several k, one panel per (task, student); None without k."""
     with_k = summary[summary["k"].notna() & summary["primary_mode"]]
@@ -79,8 +86,7 @@ def accuracy_vs_k(summary: pd.DataFrame, path: Path) -> Path | None:
     rows, cols = _grid(len(panels))
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.0 * rows), squeeze=False)
     for ax, ((task, student), block) in zip(axes.flat, panels):
-        for name, line in block.groupby("variant_name", sort=False):
-            line = line.sort_values("k")
+        for name, line in k_series(block).items():
             err = _ci_error(line)
             ax.errorbar(line["k"], 100 * line["accuracy"], yerr=err, marker="o", capsize=3, label=name)
         base = summary[(summary["task"] == task) & (summary["student"] == student) & summary["is_baseline"]]
