@@ -4,21 +4,13 @@
 # cot_before_label and cot_after_label, then `cotdistill eval` on OpenBookQA test (500) in both modes.
 # Usage: scripts/obqa_core.sh [OUT]   (default runs/obqa-core; finished steps are skipped on rerun)
 set -euo pipefail
+. "$(dirname "$0")/lib/train_eval.sh"
 OUT=${1:-runs/obqa-core}
 mkdir -p "$OUT"
 for variant in label_only cot_before_label cot_after_label; do
   dir="$OUT/$variant"
-  start=$(date +%s)
-  if [ ! -f "$dir/student/cotdistill.json" ] || ! grep -q '"finished": true' "$dir/student/cotdistill.json"; then
-    cotdistill train --config configs/local/obqa_core/train.yaml --variant "$variant" --output "$dir/student"
-  fi
-  trained=$(date +%s)
-  if [ ! -f "$dir/eval/reasoning_first/metrics.json" ]; then
-    cotdistill eval --student "$dir/student" --task openbookqa --task-path ../shared/data/openbookqa --split test \
-      --mode both --config configs/local/obqa_core/eval.yaml --output "$dir/eval"
-  fi
-  done_at=$(date +%s)
-  printf '{"variant": "%s", "train_seconds": %d, "eval_seconds": %d}\n' "$variant" $((trained - start)) \
-    $((done_at - trained)) > "$dir/wall_times.json"
+  train_then_eval "$dir" configs/local/obqa_core/train.yaml "$variant" "$dir/eval/reasoning_first/metrics.json" \
+    "$dir/eval" --task openbookqa --task-path ../shared/data/openbookqa --split test --mode both \
+    --config configs/local/obqa_core/eval.yaml
 done
 python scripts/summarize_evals.py "$OUT"

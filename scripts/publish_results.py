@@ -15,9 +15,11 @@ import shutil
 import sys
 from pathlib import Path
 
+from cotdistill.study.runner import DONE_FILE
+
 REPORT_FILES = ("report.md", "summary.csv", "comparisons.csv", "findings.csv")
 TABLES = ("study.json", "study.yaml", "results.csv", "predictions.parquet")
-CELL_FILES = ("manifest.json", "DONE", "cell.json")
+CELL_FILES = ("manifest.json", DONE_FILE, "cell.json")
 
 
 def files_to_copy(study: Path) -> list[tuple[Path, Path]]:
@@ -27,7 +29,7 @@ def files_to_copy(study: Path) -> list[tuple[Path, Path]]:
     pairs += [(study / name, Path(name)) for name in TABLES]
     pairs += [(audit, Path("audits") / audit.name) for audit in sorted((study / "audits").glob("*.json"))]
     for cell in sorted((study / "cells").iterdir()):
-        if not (cell / "DONE").is_file():
+        if not (cell / DONE_FILE).is_file():
             continue
         pairs += [(cell / name, Path("cells") / cell.name / name) for name in CELL_FILES]
         pairs += [(metrics, Path("cells") / cell.name / metrics.relative_to(cell))

@@ -99,8 +99,8 @@ def compare_to_baseline(results: pd.DataFrame, predictions: pd.DataFrame, baseli
                         resamples: int = stats.BOOTSTRAP_RESAMPLES) -> pd.DataFrame:
     """Each row against the baseline variant (in its natural mode) on the same seeds and items, Holm-adjusted
     across every comparison of the study."""
-    labelled = with_row_labels(results)
-    pairs = [(row, baseline) for row in dict.fromkeys(labelled["row"]) if row != baseline]
+    rows = [row_label(v, m, bool(p)) for v, m, p in zip(results["variant"], results["mode"], results["primary_mode"])]
+    pairs = [(row, baseline) for row in dict.fromkeys(rows) if row != baseline]
     return compare_rows(results, predictions, pairs, resamples=resamples)
 
 
