@@ -26,8 +26,9 @@ def variant_table(summary: pd.DataFrame, comparisons: pd.DataFrame) -> list[str]
     lines = ["| variant | mode | seeds | accuracy % | vs baseline, points [95% paired CI] | McNemar p (Holm) |",
              "|---|---|---|---|---|---|"]
     for row in summary.itertuples():
-        half_width = (row.seed_ci_high - row.seed_ci_low) / 2 if row.seeds > 1 else float("nan")
-        accuracy = f"{100 * row.accuracy:.1f}" + ("" if half_width != half_width else f" ± {100 * half_width:.1f}")
+        accuracy = f"{100 * row.accuracy:.1f}"
+        if row.seeds > 1:  # one seed has no interval over seeds
+            accuracy += f" ± {100 * (row.seed_ci_high - row.seed_ci_low) / 2:.1f}"
         match = comparisons[comparisons["row"] == row.row]
         if match.empty:
             versus = p_value = ""
@@ -44,7 +45,8 @@ def findings_table(findings: pd.DataFrame) -> list[str]:
     lines = ["| finding | comparison | difference, points [95% paired CI] | McNemar p (Holm) |", "|---|---|---|---|"]
     for f in findings.itertuples():
         lines.append(f"| {f.finding.split(':')[0]} | `{f.row}` vs `{f.baseline}` | {points(f.difference)} "
-                     f"[{points(f.diff_ci_low)}, {points(f.diff_ci_high)}] | {f.mcnemar_p:.2f} ({f.mcnemar_p_holm:.2g}) |")
+                     f"[{points(f.diff_ci_low)}, {points(f.diff_ci_high)}] "
+                     f"| {f.mcnemar_p:.2f} ({f.mcnemar_p_holm:.2g}) |")
     return lines
 
 
