@@ -134,3 +134,21 @@ def test_only_with_an_unknown_key_or_value_names_the_flag(tiny_study_yaml, tmp_p
     with pytest.raises(ConfigError, match="--only.*no cell has task 'CSQA'.*synthetic"):
         StudyRunner(cfg, tmp_path / "out", only={"task": ["CSQA"]})
     assert not (tmp_path / "out").exists()
+
+
+def test_drop_weights_deletes_only_the_weights_of_evaluated_cells(tiny_study_run, tiny_study_yaml, tmp_path):
+    _, kept = tiny_study_run
+    cfg = load_study_config(tiny_study_yaml())
+    runner = StudyRunner(cfg, tmp_path / "out", live=False, keep_weights=False)
+    runner.run()
+    for cell in runner.cells:
+        directory = runner.cell_dir(cell)
+        assert runner.is_done(cell)
+        assert not list((directory / "train").glob("*.safetensors"))
+        assert (directory / "train" / "config.json").is_file()
+        assert json.loads((directory / "manifest.json").read_text())["weights_kept"] is False
+    assert len(list((kept / "cells").glob("*/train/*.safetensors"))) == len(runner.cells)  # the default keeps them
+    dropped, reference = (_comparable(tmp_path / "out")[0], _comparable(kept)[0])
+    pd.testing.assert_frame_equal(dropped.drop(columns="cell"), reference.drop(columns="cell"))
+    runner.run()  # a rerun finds every cell done and still writes its tables without the weights
+    assert (tmp_path / "out" / "results.csv").is_file()

@@ -19,6 +19,10 @@ def study(
     only: list[str] = typer.Option([], "--only", metavar="KEY=VALUE", help=(
         "Run only the cells whose task, student, variant or seed label is VALUE (repeatable: values of one key "
         "are alternatives, different keys must all match), e.g. --only task=OpenBookQA --only seed=0.")),
+    keep_weights: bool = typer.Option(True, "--keep-weights/--drop-weights", help=(
+        "Keep each finished cell's trained student, or delete its weight files once the cell is evaluated "
+        "(results, predictions and manifest stay; `cotdistill reproduce` retrains it). For grids larger than "
+        "the disk.")),
 ) -> None:
     """Train and evaluate every cell of a study once (finished cells are skipped), then write the report."""
     from cotdistill.study.config import load_study_config
@@ -28,7 +32,8 @@ def study(
     out = output or (Path(cfg.output_dir) if cfg.output_dir else None)
     if out is None:
         raise ConfigError("give an output directory with -o (or output_dir in the YAML)", field="-o")
-    run_study(cfg, out, config_text=config.read_text(), config_file=str(config), only=_parse_only(only))
+    run_study(cfg, out, config_text=config.read_text(), config_file=str(config), only=_parse_only(only),
+              keep_weights=keep_weights)
     _finish(out, report)
 
 

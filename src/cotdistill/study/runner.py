@@ -326,8 +326,9 @@ def chance_accuracy(examples: list[Example]) -> float:
 class StudyRunner:
     def __init__(self, cfg: StudyConfig, out_dir: str | Path, *, config_text: str | None = None,
                  config_file: str | None = None, live: bool | None = None,
-                 only: dict[str, list[str]] | None = None):
+                 only: dict[str, list[str]] | None = None, keep_weights: bool = True):
         self.cfg = cfg
+        self.keep_weights = keep_weights
         self.out = Path(out_dir)
         self.config_text = config_text
         self.config_file = config_file
@@ -432,7 +433,7 @@ class StudyRunner:
             return ""
         total = time.perf_counter() - start
         manifest.update({
-            "status": "done", "finished": _now(),
+            "status": "done", "finished": _now(), "weights_kept": self.keep_weights,
             "timings": {"train_seconds": train_result["train_seconds"], "eval_seconds": eval_seconds,
                         "total_seconds": total + sum(a.get("seconds", 0.0) for a in attempts[:-1])},
         })
@@ -440,6 +441,10 @@ class StudyRunner:
         _write_json(manifest_path, manifest)
         _write_json(directory / DONE_FILE, {"finished": _now(),
                                             "accuracy": {m: metrics[m]["accuracy"] for m in cell.modes}})
+        if not self.keep_weights:
+            dropped = drop_weights(directory / "train")
+            log.info("dropped the trained weights (%.2f GB); `cotdistill reproduce %s` retrains them",
+                     dropped / 1e9, directory)
         return ", ".join(f"{m.replace('_', '-')} accuracy {100 * metrics[m]['accuracy']:.1f}%" for m in cell.modes)
 
     def provenance(self) -> dict[str, Any]:
@@ -554,11 +559,23 @@ class StudyRunner:
         tmp.replace(self.out / "results.csv")
 
 
+def drop_weights(train_dir: Path) -> int:
+    """Delete the weight files of a finished cell's student (its config, tokenizer and training record stay);
+    returns the bytes freed. Only called after the cell's DONE record is written, so nothing it measured is lost."""
+    freed = 0
+    for path in [*train_dir.glob("*.safetensors"), *train_dir.glob("*.safetensors.index.json"),
+                 *train_dir.glob("pytorch_model*.bin")]:
+        freed += path.stat().st_size
+        path.unlink()
+    return freed
+
+
 def run_study(cfg: StudyConfig, out_dir: str | Path, *, config_text: str | None = None,
               config_file: str | None = None, live: bool | None = None,
-              only: dict[str, list[str]] | None = None) -> Path:
+              only: dict[str, list[str]] | None = None, keep_weights: bool = True) -> Path:
     """Run (or resume) the study of ``cfg`` into ``out_dir``; returns ``out_dir``. ``only`` restricts the run to
-    the cells matching it (see :func:`select_cells`); the tables still collect every finished cell of the grid."""
+    the cells matching it (see :func:`select_cells`); the tables still collect every finished cell of the grid.
+    ``keep_weights=False`` deletes each cell's trained weights once it is evaluated (disk for large grids)."""
     return StudyRunner(cfg, out_dir, config_text=config_text, config_file=config_file, live=live,
-                       only=only).run()
+                       only=only, keep_weights=keep_weights).run()
 
