@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -11,7 +12,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from cotdistill.errors import CotDistillError
 from cotdistill.study.config import load_study_config
 from cotdistill.study.runner import DONE_FILE, StudyRunner, run_study
 
@@ -152,3 +155,22 @@ def test_drop_weights_deletes_only_the_weights_of_evaluated_cells(tiny_study_run
     pd.testing.assert_frame_equal(dropped.drop(columns="cell"), reference.drop(columns="cell"))
     runner.run()  # a rerun finds every cell done and still writes its tables without the weights
     assert (tmp_path / "out" / "results.csv").is_file()
+
+
+@pytest.mark.parametrize("error", [
+    OSError(errno.ENOSPC, "No space left on device"),
+    # what safetensors raises when saving the student fills the disk
+    RuntimeError("Error while serializing: I/O error: No space left on device (os error 28)"),
+])
+def test_a_full_disk_stops_the_study_with_an_error_naming_the_cell(tiny_study_yaml, tmp_path, monkeypatch, error):
+    runner = StudyRunner(load_study_config(tiny_study_yaml()), tmp_path / "out", live=False)
+
+    def full_disk(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(runner, "_train", full_disk)
+    with pytest.raises(CotDistillError, match="out of disk space") as caught:
+        runner.run()
+    first = runner.selected[0]
+    assert str(runner.cell_dir(first)) in str(caught.value)
+    assert not runner.is_done(first)

@@ -23,6 +23,7 @@ checkpoint, evaluation modes already written are kept. Nothing already computed 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -423,7 +424,7 @@ class StudyRunner:
             manifest = {**manifest, "status": "running", "attempts": attempts, "seed": cell.seed,
                         "config": cell.resolved, **self.provenance()}
             _write_json(manifest_path, manifest)
-        with cell_log(directory / "cell.log"):
+        with cell_log(directory / "cell.log"), out_of_disk_as_error(directory):
             train_result = self._train(cell, directory, progress)
             metrics = {}
             eval_seconds = {}
@@ -557,6 +558,23 @@ class StudyRunner:
         tmp = self.out / "results.csv.tmp"
         results.to_csv(tmp, index=False)
         tmp.replace(self.out / "results.csv")
+
+
+@contextlib.contextmanager
+def out_of_disk_as_error(directory: Path) -> Iterator[None]:
+    """Turn a full disk while a cell runs into a one-line error naming the cell and the way out.
+
+    safetensors reports a full disk with its own exception type that carries only the OS message, hence the text
+    match beside the errno check. The cell stays unfinished, so a rerun resumes it from its last checkpoint.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if getattr(exc, "errno", None) != errno.ENOSPC and "No space left on device" not in str(exc):
+            raise
+        raise CotDistillError("out of disk space while running this cell; free space (or rerun with "
+                              "--drop-weights to delete each finished cell's weights) and rerun the same command: "
+                              "the cell resumes from its last checkpoint", path=directory) from exc
 
 
 def drop_weights(train_dir: Path) -> int:
