@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 
 import torch
+from transformers import TrainerCallback
 
 
 def matmul_peak(dtype: torch.dtype, n: int = 8192, reps: int = 10) -> float:
@@ -38,7 +40,20 @@ def matmul_peak(dtype: torch.dtype, n: int = 8192, reps: int = 10) -> float:
     return 2 * n**3 * reps / (time.perf_counter() - start)
 
 
-def plain_loop_tokens_per_s(model, instances, train_cfg, pad_id, device, sync, steps: int = 20) -> float:
+class StepClock(TrainerCallback):
+    """Wall-clock time at the end of every optimizer step (synchronised), to separate the Trainer's steady step
+    rate from its one-off setup (optimizer creation, accelerate's prepare, the dataloader's first batch)."""
+
+    def __init__(self, sync) -> None:
+        self.sync, self.step_ends = sync, []
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.sync()
+        self.step_ends.append(time.perf_counter())
+
+
+def plain_loop_tokens_per_s(model, instances, train_cfg, pad_id, device, sync, steps: int = 20,
+                            on_step=lambda: None) -> float:
     """Reference: the same batches through a bare autocast + fused AdamW loop (no Trainer), total tokens/s."""
     from cotdistill.train.trainer import InstanceDataset, WeightedTargetCollator
 
@@ -46,7 +61,7 @@ def plain_loop_tokens_per_s(model, instances, train_cfg, pad_id, device, sync, s
     collate = WeightedTargetCollator(pad_id, train_cfg.pad_to_multiple_of)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=device == "cuda")
     bs = train_cfg.batch_size
-    batches = [collate([dataset[i] for i in range(k * bs, (k + 1) * bs)]) for k in range(steps + 2)]
+    batches = [collate([dataset[i % len(dataset)] for i in range(k * bs, (k + 1) * bs)]) for k in range(steps + 2)]
     tokens, start = 0, 0.0
     for k, batch in enumerate(batches):
         if k == 2:
@@ -61,8 +76,47 @@ def plain_loop_tokens_per_s(model, instances, train_cfg, pad_id, device, sync, s
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         tokens += int(batch["attention_mask"].sum())
+        on_step()
     sync()
     return tokens / (time.perf_counter() - start)
+
+
+class ProfileSteps(TrainerCallback):
+    """Advances a torch.profiler schedule once per optimizer step."""
+
+    def __init__(self, profiler) -> None:
+        self.profiler = profiler
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.profiler.step()
+
+
+def profiled(device: str):
+    """A profiler over 3 steps after 3 skipped and 1 warm-up step (None when not profiling)."""
+    from torch.profiler import ProfilerActivity, profile, schedule
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
+    return profile(activities=activities, schedule=schedule(wait=3, warmup=1, active=3), record_shapes=False)
+
+
+def write_profile(profiler, path: str, device: str) -> None:
+    sort = "self_cuda_time_total" if device == "cuda" else "self_cpu_time_total"
+    with open(path, "w") as fh:
+        fh.write(profiler.key_averages().table(sort_by=sort, row_limit=25, max_name_column_width=70))
+
+
+class PrecisionProbe:
+    """Records, per phase, whether autocast was on and the dtype of the first attention projection's output:
+    tells a run whose matmuls ran in bf16 from one that silently ran them in fp32."""
+
+    def __init__(self, module, device: str) -> None:
+        self.device, self.phase, self.seen = device, "", {}
+        module.register_forward_hook(self.hook)
+
+    def hook(self, module, inputs, output):
+        self.seen.setdefault(self.phase, {"autocast": torch.is_autocast_enabled(self.device),
+                                          "output_dtype": str(output.dtype),
+                                          "weight_dtype": str(module.weight.dtype)})
 
 
 def main() -> None:
@@ -72,6 +126,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-steps", type=int, default=40)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--profile", default=None, metavar="DIR",
+                        help="Also write torch.profiler operator tables (3 steps each) of train_student and the "
+                             "bare loop into DIR.")
     parser.add_argument("--smoke", action="store_true",
                         help="Tiny shapes on the CPU: check the script runs before spending GPU time.")
     args = parser.parse_args()
@@ -107,6 +164,7 @@ def main() -> None:
     torch.manual_seed(0)
     model = LlamaForCausalLM(config).to(device)
     params = sum(p.numel() for p in model.parameters())
+    probe = PrecisionProbe(model.model.layers[0].self_attn.q_proj, device)
 
     train_cfg = TrainConfig(learning_rate=1e-5, max_steps=args.max_steps, batch_size=args.batch_size,
                             bf16=True, logging_steps=10, save_steps=10_000, seed=0)
@@ -116,13 +174,31 @@ def main() -> None:
         train_student(instances, "tiny", warm_cfg, f"{tmp}/warm", metadata={"bench": "gpu"},
                       student=(model, tokenizer))
         sync()
+        clock = StepClock(sync)
+        probe.phase = "train_student"
         result = train_student(instances, "tiny", train_cfg, f"{tmp}/run", metadata={"bench": "gpu"},
-                               student=(model, tokenizer))
+                               student=(model, tokenizer), callbacks=[clock])
+        if args.profile:
+            os.makedirs(args.profile, exist_ok=True)
+            with profiled(device) as prof:
+                train_student(instances, "tiny", train_cfg.model_copy(update={"max_steps": 7}), f"{tmp}/prof",
+                              metadata={"bench": "gpu"}, student=(model, tokenizer), callbacks=[ProfileSteps(prof)])
+            write_profile(prof, os.path.join(args.profile, "profile_train_student.txt"), device)
     total_tps = result.total_tokens / result.train_seconds
+    # Steps 2..N, timed end to end; tokens scaled by the step share (length grouping makes steps unequal, so this
+    # is the mean over those steps, not an exact count).
+    steady_seconds = clock.step_ends[-1] - clock.step_ends[0]
+    steady_tps = result.total_tokens * (len(clock.step_ends) - 1) / len(clock.step_ends) / steady_seconds
     target_tps = result.target_tokens / result.train_seconds
     mfu = 6 * params * total_tps / peak_bf16
 
+    probe.phase = "bare_loop"
     plain_tps = plain_loop_tokens_per_s(model, instances, train_cfg, tokenizer.pad_token_id, device, sync)
+    if args.profile:
+        with profiled(device) as prof:
+            plain_loop_tokens_per_s(model, instances, train_cfg, tokenizer.pad_token_id, device, sync, steps=5,
+                                    on_step=prof.step)
+        write_profile(prof, os.path.join(args.profile, "profile_bare_loop.txt"), device)
 
     model = model.to(torch.bfloat16)
     eval_cfg = EvalConfig(mode="label_first", batch_size=64)
@@ -138,9 +214,13 @@ def main() -> None:
         "train": {"steps": result.steps, "batch_size": args.batch_size, "seconds": result.train_seconds,
                   "total_tokens_per_s": total_tps, "target_tokens_per_s": target_tps,
                   "mfu_vs_measured_bf16_peak": mfu,
+                  "steady_seconds_per_step": steady_seconds / (len(clock.step_ends) - 1),
+                  "steady_total_tokens_per_s": steady_tps,
+                  "steady_mfu": 6 * params * steady_tps / peak_bf16,
                   "plain_torch_loop_total_tokens_per_s": plain_tps,
                   "plain_torch_loop_mfu": 6 * params * plain_tps / peak_bf16,
                   "peak_memory_gib": torch.cuda.max_memory_allocated() / 2**30 if device == "cuda" else None},
+        "precision_probe": probe.seen,
         "label_first_eval": {"questions": len(eval_examples), "seconds": ev.metrics["seconds"],
                              "answers_per_s": len(eval_examples) / ev.metrics["seconds"]},
     }

@@ -12,7 +12,7 @@ from transformers import TrainerCallback
 from cotdistill.errors import ConfigError
 from cotdistill.train.config import TrainConfig
 from cotdistill.train.tiny import build_tiny_model
-from cotdistill.train.trainer import load_trained_student, prepare_output_dir, train_student
+from cotdistill.train.trainer import bf16_supported, load_trained_student, prepare_output_dir, train_student
 
 METADATA = {"variant": {"name": "cot_after_label", "params": {}}, "task": {"name": "test"}}
 
@@ -107,3 +107,22 @@ def test_unfinished_run_with_another_config_is_refused_unless_overwrite(tmp_path
     prepare_output_dir(run, {"train": 2}, overwrite=True)
     assert not (run / "checkpoint-1").exists()
     assert json.loads((run / "cotdistill.json").read_text()) == {"finished": False, "run": {"train": 2}}
+
+
+@pytest.mark.skipif(not bf16_supported(), reason="needs bf16 autocast (CUDA, or a CPU with AMX / AVX512-BF16)")
+def test_a_model_trained_twice_in_one_process_trains_under_autocast_both_times(tiny_tokenizer, tmp_path):
+    """accelerate marks a model it prepared; left on the model, the mark made a second ``train_student`` on it
+    skip the preparation and train in fp32 (found by the GPU benchmark's warm-up run)."""
+    instances = tiny_instances(tiny_tokenizer, 4)
+    model, _ = _fresh(tiny_tokenizer)
+    seen: list[tuple[int, torch.dtype]] = []
+    run = 0
+    model.model.layers[0].self_attn.q_proj.register_forward_hook(lambda m, i, out: seen.append((run, out.dtype)))
+    cfg = TrainConfig(batch_size=2, max_steps=1, bf16=True, logging_steps=1, save_steps=100)
+    for run in (1, 2):
+        train_student(instances, "tiny", cfg, tmp_path / f"run{run}", metadata=METADATA,
+                      student=(model, tiny_tokenizer))
+        # The caller gets the model back as it gave it: the class's forward, no accelerate attributes.
+        assert not {"forward", "_original_forward", "_is_accelerate_prepared"} & set(model.__dict__)
+    assert {dtype for r, dtype in seen if r == 1} == {torch.bfloat16}
+    assert {dtype for r, dtype in seen if r == 2} == {torch.bfloat16}

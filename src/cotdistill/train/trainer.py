@@ -27,6 +27,7 @@ configs, result) and a README.md model card. LoRA adapters are merged into the w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -356,6 +357,29 @@ def _training_arguments(train_cfg: TrainConfig, output_dir: Path, bf16: bool) ->
     )
 
 
+# What accelerate's prepare sets on the model instance: its bf16-autocast forward, the forward it wrapped, and the
+# mark that makes every later Accelerator skip the model.
+_ACCELERATE_INSTANCE_ATTRS = ("forward", "_original_forward", "_is_accelerate_prepared")
+
+
+@contextlib.contextmanager
+def _accelerate_undone(model: torch.nn.Module):
+    """Give ``model`` back as it came: without accelerate's autocast forward and its "prepared" mark.
+
+    Left in place, the mark made the next ``train_student`` on the same model (a warm-up then a timed run, or
+    several variants in one process) skip accelerate's preparation, so that run trained without autocast, in fp32:
+    4.8x slower per step on an H200. accelerate's own undo, ``unwrap_model(keep_fp32_wrapper=False)``, leaves the mark
+    and also strips the model class's own decorators from ``forward``.
+    """
+    saved = {name: model.__dict__[name] for name in _ACCELERATE_INSTANCE_ATTRS if name in model.__dict__}
+    try:
+        yield
+    finally:
+        for name in _ACCELERATE_INSTANCE_ATTRS:
+            model.__dict__.pop(name, None)
+        model.__dict__.update(saved)
+
+
 def _final_loss(log_history: list[dict[str, Any]]) -> float | None:
     losses = [entry["loss"] for entry in log_history if "loss" in entry]
     return float(losses[-1]) if losses else None
@@ -463,10 +487,9 @@ def train_student(
     )
     last_checkpoint = latest_complete_checkpoint(output_dir) if output_dir.is_dir() else None
     started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=last_checkpoint)
+    with _accelerate_undone(trainer.model):
+        trainer.train(resume_from_checkpoint=last_checkpoint)
     seconds = time.perf_counter() - started
-    # accelerate wraps the model's forward in bf16 autocast; unwrap so the caller's model computes as before.
-    trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
     result = TrainResult(output_dir=str(output_dir), final_loss=_final_loss(trainer.state.log_history),
                          train_seconds=seconds, target_tokens=trainer.target_tokens_seen,
                          resumed=last_checkpoint is not None, steps=trainer.state.global_step,
