@@ -13,6 +13,9 @@ the in-process tiny tokenizer (token ids only feed the random model, so the toke
 matter for speed; sequence lengths are what count).
 
     python benchmarks/gpu_bench.py --out results.json
+
+``--student-config`` builds another architecture instead (a ``config.json``, a saved student's directory or a hub
+id), for example a packaged student's, to time its training steps at the study's batch size.
 """
 
 from __future__ import annotations
@@ -126,6 +129,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-steps", type=int, default=40)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--student-config", default=None, metavar="CONFIG",
+                        help="Architecture to build with random weights instead of TinyLlama-1.1B: a config.json, "
+                             "a directory holding one, or a hub id.")
+    parser.add_argument("--eval-batch-size", type=int, default=64)
     parser.add_argument("--profile", default=None, metavar="DIR",
                         help="Also write torch.profiler operator tables (3 steps each) of train_student and the "
                              "bare loop into DIR.")
@@ -133,7 +140,7 @@ def main() -> None:
                         help="Tiny shapes on the CPU: check the script runs before spending GPU time.")
     args = parser.parse_args()
 
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import AutoConfig, AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
     from cotdistill.data.synthetic import generate_synthetic
     from cotdistill.evaluate import EvalConfig, evaluate_student
@@ -159,10 +166,14 @@ def main() -> None:
                   num_key_value_heads=2) if args.smoke else
              dict(hidden_size=2048, intermediate_size=5632, num_hidden_layers=22, num_attention_heads=32,
                   num_key_value_heads=4))
-    config = LlamaConfig(vocab_size=32000, max_position_embeddings=2048, tie_word_embeddings=False,
-                         eos_token_id=0, pad_token_id=0, bos_token_id=None, **shape)
     torch.manual_seed(0)
-    model = LlamaForCausalLM(config).to(device)
+    if args.student_config:
+        config = AutoConfig.from_pretrained(args.student_config)
+        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32).to(device)
+    else:
+        config = LlamaConfig(vocab_size=32000, max_position_embeddings=2048, tie_word_embeddings=False,
+                             eos_token_id=0, pad_token_id=0, bos_token_id=None, **shape)
+        model = LlamaForCausalLM(config).to(device)
     params = sum(p.numel() for p in model.parameters())
     probe = PrecisionProbe(model.model.layers[0].self_attn.q_proj, device)
 
@@ -201,13 +212,14 @@ def main() -> None:
         write_profile(prof, os.path.join(args.profile, "profile_bare_loop.txt"), device)
 
     model = model.to(torch.bfloat16)
-    eval_cfg = EvalConfig(mode="label_first", batch_size=64)
+    eval_cfg = EvalConfig(mode="label_first", batch_size=args.eval_batch_size)
     evaluate_student(model, tokenizer, eval_examples[:64], variant=variant, prompt_format=fmt, config=eval_cfg)
     sync()
     ev = evaluate_student(model, tokenizer, eval_examples, variant=variant, prompt_format=fmt, config=eval_cfg)
 
     out = {
         "card": card,
+        "architecture": config.architectures[0] if getattr(config, "architectures", None) else type(model).__name__,
         "torch": torch.__version__,
         "params": params,
         "matmul_bf16_peak_tflops": peak_bf16 / 1e12,
@@ -221,7 +233,8 @@ def main() -> None:
                   "plain_torch_loop_mfu": 6 * params * plain_tps / peak_bf16,
                   "peak_memory_gib": torch.cuda.max_memory_allocated() / 2**30 if device == "cuda" else None},
         "precision_probe": probe.seen,
-        "label_first_eval": {"questions": len(eval_examples), "seconds": ev.metrics["seconds"],
+        "label_first_eval": {"questions": len(eval_examples), "batch_size": args.eval_batch_size,
+                             "seconds": ev.metrics["seconds"],
                              "answers_per_s": len(eval_examples) / ev.metrics["seconds"]},
     }
     print(json.dumps(out, indent=2))
