@@ -95,7 +95,7 @@ class ProfileSteps(TrainerCallback):
 
 
 def profiled(device: str):
-    """A profiler over 3 steps after 3 skipped and 1 warm-up step (None when not profiling)."""
+    """A profiler recording 3 steps after 3 skipped and 1 warm-up step."""
     from torch.profiler import ProfilerActivity, profile, schedule
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device == "cuda" else [])
@@ -161,16 +161,16 @@ def main() -> None:
     instances = build_instances(train_examples, train_rationales, variant, tokenizer, seed=0,
                                 prompt_format=fmt)
 
-    # TinyLlama-1.1B shapes (or tiny ones for --smoke).
-    shape = (dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                  num_key_value_heads=2) if args.smoke else
-             dict(hidden_size=2048, intermediate_size=5632, num_hidden_layers=22, num_attention_heads=32,
-                  num_key_value_heads=4))
     torch.manual_seed(0)
     if args.student_config:
         config = AutoConfig.from_pretrained(args.student_config)
         model = AutoModelForCausalLM.from_config(config, dtype=torch.float32).to(device)
     else:
+        # TinyLlama-1.1B shapes (or tiny ones for --smoke).
+        shape = (dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                      num_key_value_heads=2) if args.smoke else
+                 dict(hidden_size=2048, intermediate_size=5632, num_hidden_layers=22, num_attention_heads=32,
+                      num_key_value_heads=4))
         config = LlamaConfig(vocab_size=32000, max_position_embeddings=2048, tie_word_embeddings=False,
                              eos_token_id=0, pad_token_id=0, bos_token_id=None, **shape)
         model = LlamaForCausalLM(config).to(device)
