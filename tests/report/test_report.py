@@ -27,6 +27,7 @@ def test_report_has_table_with_all_variants_cis_and_marks(study_dir):
     # 2 tasks x (4 variants + key tokens at 3 k) x 2 seeds finished, one grid cell not run
     assert "28 of the grid's 29 finished" in md
     assert "training s per cell" in md
+    assert "half-width over seeds;" in md  # every row has two seeds: no one-seed note
 
 
 def test_plots_are_readable_pngs(study_dir):
@@ -55,6 +56,7 @@ def test_without_k_or_audit_those_parts_are_absent(tmp_path, make_study):
     # one seed: the CI falls back to the bootstrap over items, so it is still shown
     line = next(ln for ln in md.splitlines() if ln.startswith("| cot_after_label |"))
     assert "± –" not in line
+    assert "half-width over seeds (over the items where a row has one seed)" in md
 
 
 def test_not_a_study_directory(tmp_path):

@@ -174,3 +174,16 @@ def test_a_full_disk_stops_the_study_with_an_error_naming_the_cell(tiny_study_ya
     first = runner.selected[0]
     assert str(runner.cell_dir(first)) in str(caught.value)
     assert not runner.is_done(first)
+
+
+def test_the_training_phase_says_whether_an_interrupted_cell_resumes_or_starts_again(tmp_path):
+    from cotdistill.study.runner import training_phase
+
+    train_dir = tmp_path / "train"
+    (train_dir / "checkpoint-500").mkdir(parents=True)  # a kill while it was written: no trainer_state.json
+    assert training_phase(train_dir, 7, interrupted=False) == "training on 7 instances"
+    assert "again from the start" in training_phase(train_dir, 7, interrupted=True)
+    for step in (250, 1000):
+        (train_dir / f"checkpoint-{step}").mkdir()
+        (train_dir / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+    assert training_phase(train_dir, 7, interrupted=True) == "resuming training on 7 instances from checkpoint-1000"

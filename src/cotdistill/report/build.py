@@ -256,9 +256,11 @@ def write_report(root: str | Path, *, overwrite: bool = True) -> ReportFiles:
 
     title = f"cotdistill study report: {outputs.study.get('name', outputs.root.name)}"
     paper = paper_table(summary, comparisons)
+    # A row with one seed has no interval over seeds; its ± is the bootstrap interval over items (see _ci_half).
+    one_seed_note = " (over the items where a row has one seed)" if summary["seed_ci_low"].isna().any() else ""
     sections: list[tuple[str, str, tuple[list[str], list[list[str]]] | None, str]] = [
-        ("Results", f"Accuracy (%) on the evaluation items, mean ± 95% CI half-width over seeds; marks: "
-                    f"significance against `{baseline}` (McNemar exact, Holm-adjusted); "
+        ("Results", f"Accuracy (%) on the evaluation items, mean ± 95% CI half-width over seeds{one_seed_note}; "
+                    f"marks: significance against `{baseline}` (McNemar exact, Holm-adjusted); "
                     f"{AT_CHANCE_MARK.strip()}: the 95% CI over items reaches chance accuracy, so that student "
                     f"did not learn the task and its row measures nothing.", paper, "paper"),
         ("Per-row statistics", "", _detail_table(summary), ""),

@@ -324,6 +324,22 @@ def chance_accuracy(examples: list[Example]) -> float:
     return sum(1 / len(ex.choices) for ex in examples) / len(examples)
 
 
+def training_phase(train_dir: Path, n_instances: int, *, interrupted: bool) -> str:
+    """What a cell's training is about to do, for its log: a first run, a resume, or a restart from scratch.
+
+    An interrupted attempt resumes from its newest complete checkpoint (one with ``trainer_state.json``); one
+    stopped before its first checkpoint trains again from the start, and the log says so.
+    """
+    if not interrupted:
+        return f"training on {n_instances} instances"
+    steps = [int(state.parent.name.removeprefix("checkpoint-"))
+             for state in train_dir.glob("checkpoint-*/trainer_state.json")
+             if state.parent.name.removeprefix("checkpoint-").isdigit()]
+    if steps:
+        return f"resuming training on {n_instances} instances from checkpoint-{max(steps)}"
+    return f"training on {n_instances} instances again from the start (no complete checkpoint to resume from)"
+
+
 class StudyRunner:
     def __init__(self, cfg: StudyConfig, out_dir: str | Path, *, config_text: str | None = None,
                  config_file: str | None = None, live: bool | None = None,
@@ -476,8 +492,7 @@ class StudyRunner:
                                           cache_dir=self.out / "keytoken_scores")
         instances = build_instances(data.train, data.rationales, variant, tokenizer, seed=cell.seed,
                                     prompt_format=prompt_format, extras=extras)
-        resuming = finished is not None
-        self._phase(progress, f"{'resuming training' if resuming else 'training'} on {len(instances)} instances")
+        self._phase(progress, training_phase(train_dir, len(instances), interrupted=finished is not None))
         task_cfg = self.cfg.tasks[cell.task_index]
         result = train_student(instances, student_cfg, train_cfg, train_dir, metadata={
             "variant": {"name": variant.name, "params": cell.variant_config.params},
