@@ -36,5 +36,34 @@ def test_results_page_quotes_the_published_tables(task: str, student: str) -> No
     assert len(rows) > 10, "the published report lost this slice"
     page = RESULTS_PAGE.read_text().splitlines()
     stale = [row for row in rows if row not in page]
-    assert not stale, f"docs/results.md is out of date for {task} x {student}; regenerate with " \
-                      f"scripts/results_tables.py. Missing rows:\n" + "\n".join(stale)
+    assert not stale, f"docs/results.md is out of date for {task} x {student}; regenerate with `python " \
+                      f"scripts/results_tables.py docs/results/local-study --page docs/results.md`. Missing " \
+                      f"rows:\n" + "\n".join(stale)
+
+
+def test_page_mode_rewrites_stale_tables_and_keeps_the_prose(tmp_path):
+    page = tmp_path / "results.md"
+    fresh = RESULTS_PAGE.read_text()
+    # Make one table row of each kind stale in the CommonsenseQA x SmolLM2-135M section.
+    section_start = fresh.index("## CommonsenseQA, SmolLM2-135M:")
+    stale_rows = [next(line for line in fresh[section_start:].splitlines() if line.startswith(prefix))
+                  for prefix in ("| label_only | label-first | 3 |", "| 2 |", "| label_only | label-first | 4")]
+    stale = fresh
+    for row in stale_rows:
+        stale = stale.replace(row, row.replace("| ", "| stale ", 1), 1)
+    assert stale != fresh
+    page.write_text(stale)
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "results_tables.py"), str(PUBLISHED), "--page", str(page)],
+                   check=True, capture_output=True, text=True)
+    assert page.read_text() == fresh
+
+
+def test_results_page_quotes_the_published_wall_times():
+    completed = subprocess.run([sys.executable, str(ROOT / "scripts" / "study_times.py"), str(PUBLISHED)],
+                               capture_output=True, text=True, check=True)
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("| ") and "---" not in line]
+    assert rows[-1].startswith("| all |") and len(rows) > 5
+    page = RESULTS_PAGE.read_text().splitlines()
+    stale = [row for row in rows if row not in page]
+    assert not stale, "docs/results.md's wall-time table is out of date; paste the output of `python " \
+                      "scripts/study_times.py docs/results/local-study`. Missing rows:\n" + "\n".join(stale)
