@@ -30,7 +30,7 @@ def finished_cells(study: Path) -> list[tuple[str, dict]]:
     return sorted(cells, key=lambda cell: cell[0])
 
 
-def per_seed_table(cells: list[tuple[str, dict]]) -> list[str]:
+def seed_totals_table(cells: list[tuple[str, dict]]) -> list[str]:
     totals: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0])
     for title, manifest in cells:
         task, student, _variant, seed = title.split(" / ")
@@ -71,7 +71,7 @@ def main() -> None:
     cells = finished_cells(args.study)
     if not cells:
         sys.exit(f"{args.study / 'cells'}: no finished cells")
-    lines = per_cell_table(cells, args.cells) if args.cells is not None else per_seed_table(cells)
+    lines = per_cell_table(cells, args.cells) if args.cells is not None else seed_totals_table(cells)
     print("\n".join(lines))
 
 
