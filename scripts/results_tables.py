@@ -72,9 +72,8 @@ def slice_tables(published: Path, task: str, student: str) -> list[list[str]]:
     """The variant, findings and per-seed tables of one task x student slice."""
     paths = {name: published / f"{name}.csv" for name in ("summary", "comparisons", "findings")}
     # results.csv is inside a published copy, beside the report directory in a study's output
-    beside = published.parent / "results.csv"
-    paths["results"] = beside if not (published / "results.csv").is_file() and beside.is_file() \
-        else published / "results.csv"
+    candidates = [published / "results.csv", published.parent / "results.csv"]
+    paths["results"] = next((path for path in candidates if path.is_file()), candidates[0])
     missing = [str(path) for path in paths.values() if not path.is_file()]
     if missing:
         sys.exit(f"missing {', '.join(missing)} (run `cotdistill report` and scripts/publish_results.py first)")
@@ -117,6 +116,8 @@ def rewrite_tables(section: str, new: dict[str, list[str]]) -> tuple[str, set[st
 
 def update_page(page: Path, published: Path) -> None:
     """Rewrite, in each '## <task>, <student>: ...' section of the page, the tables this script prints."""
+    if not page.is_file():
+        sys.exit(f"{page}: no such page")
     text = page.read_text()
     sections = list(SECTION.finditer(text))
     if not sections:

@@ -14,48 +14,50 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import defaultdict
 from pathlib import Path
+
+import pandas as pd
 
 from cotdistill.study.runner import DONE_FILE
 
 
-def finished_cells(study: Path) -> list[tuple[str, dict]]:
-    """(title, manifest) of every finished cell, in title order."""
-    cells = []
-    for directory in sorted((study / "cells").glob("*")):
-        if (directory / DONE_FILE).is_file():
+def finished_cells(study: Path) -> pd.DataFrame:
+    """One row per finished cell: its title's parts, recorded compute and training (minutes), attempts."""
+    records = []
+    for directory in (study / "cells").glob("*"):
+        if not (directory / DONE_FILE).is_file():
+            continue
+        try:
             title = json.loads((directory / "cell.json").read_text())["title"]
-            cells.append((title, json.loads((directory / "manifest.json").read_text())))
-    return sorted(cells, key=lambda cell: cell[0])
+            manifest = json.loads((directory / "manifest.json").read_text())
+            timings = manifest["timings"]
+            task, student, _variant, seed = title.split(" / ")
+            records.append({"title": title, "task": task, "student": student, "seed": seed.removeprefix("seed "),
+                            "compute_min": timings["total_seconds"] / 60, "train_min": timings["train_seconds"] / 60,
+                            "attempts": len(manifest.get("attempts") or [])})
+        except (OSError, ValueError, KeyError) as err:
+            sys.exit(f"{directory}: unreadable cell.json / manifest.json ({type(err).__name__}: {err})")
+    return pd.DataFrame.from_records(records).sort_values("title", ignore_index=True) if records else pd.DataFrame()
 
 
-def seed_totals_table(cells: list[tuple[str, dict]]) -> list[str]:
-    totals: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0])
-    for title, manifest in cells:
-        task, student, _variant, seed = title.split(" / ")
-        entry = totals[(task, student, seed)]
-        entry[0] += 1
-        entry[1] += manifest["timings"]["total_seconds"] / 60
-        entry[2] += manifest["timings"]["train_seconds"] / 60
-        entry[3] += len(manifest.get("attempts") or []) > 1
+def seed_totals_table(cells: pd.DataFrame) -> list[str]:
+    totals = cells.assign(unfinished=cells["attempts"] > 1).groupby(["task", "student", "seed"]).agg(
+        cells=("title", "size"), compute=("compute_min", "sum"), train=("train_min", "sum"),
+        unfinished=("unfinished", "sum"))
     lines = ["| task | student | seed | cells | compute, min | training, min | cells with an unfinished attempt |",
              "|---|---|---|---|---|---|---|"]
-    for (task, student, seed), (count, total, train, retried) in sorted(totals.items()):
-        lines.append(f"| {task} | {student} | {seed.removeprefix('seed ')} | {count} | {total:.1f} | {train:.1f} "
-                     f"| {retried} |")
-    lines.append(f"| all | | | {len(cells)} | {sum(e[1] for e in totals.values()):.1f} "
-                 f"| {sum(e[2] for e in totals.values()):.1f} | {sum(e[3] for e in totals.values())} |")
+    for row in totals.reset_index().itertuples():
+        lines.append(f"| {row.task} | {row.student} | {row.seed} | {row.cells} | {row.compute:.1f} | {row.train:.1f} "
+                     f"| {row.unfinished} |")
+    lines.append(f"| all | | | {len(cells)} | {cells['compute_min'].sum():.1f} | {cells['train_min'].sum():.1f} "
+                 f"| {totals['unfinished'].sum()} |")
     return lines
 
 
-def per_cell_table(cells: list[tuple[str, dict]], prefix: str) -> list[str]:
+def per_cell_table(cells: pd.DataFrame, prefix: str) -> list[str]:
     lines = ["| cell | compute, s | training, s | attempts |", "|---|---|---|---|"]
-    for title, manifest in cells:
-        if title.startswith(prefix):
-            timings = manifest["timings"]
-            lines.append(f"| {title} | {timings['total_seconds']:.0f} | {timings['train_seconds']:.0f} "
-                         f"| {len(manifest.get('attempts') or [])} |")
+    for cell in cells[cells["title"].str.startswith(prefix)].itertuples():
+        lines.append(f"| {cell.title} | {60 * cell.compute_min:.0f} | {60 * cell.train_min:.0f} | {cell.attempts} |")
     return lines
 
 
@@ -69,7 +71,7 @@ def main() -> None:
     if not (args.study / "cells").is_dir():
         sys.exit(f"{args.study}: no cells/ directory (not a study output directory or published copy)")
     cells = finished_cells(args.study)
-    if not cells:
+    if cells.empty:
         sys.exit(f"{args.study / 'cells'}: no finished cells")
     lines = per_cell_table(cells, args.cells) if args.cells is not None else seed_totals_table(cells)
     print("\n".join(lines))

@@ -327,16 +327,16 @@ def chance_accuracy(examples: list[Example]) -> float:
 def training_phase(train_dir: Path, n_instances: int, *, interrupted: bool) -> str:
     """What a cell's training is about to do, for its log: a first run, a resume, or a restart from scratch.
 
-    An interrupted attempt resumes from its newest complete checkpoint (one with ``trainer_state.json``); one
-    stopped before its first checkpoint trains again from the start, and the log says so.
+    An interrupted attempt resumes from the checkpoint :func:`train_student` will pick; one stopped before its
+    first complete checkpoint trains again from the start, and the log says so.
     """
+    from cotdistill.train.trainer import latest_complete_checkpoint
+
     if not interrupted:
         return f"training on {n_instances} instances"
-    steps = [int(state.parent.name.removeprefix("checkpoint-"))
-             for state in train_dir.glob("checkpoint-*/trainer_state.json")
-             if state.parent.name.removeprefix("checkpoint-").isdigit()]
-    if steps:
-        return f"resuming training on {n_instances} instances from checkpoint-{max(steps)}"
+    checkpoint = latest_complete_checkpoint(train_dir)
+    if checkpoint is not None:
+        return f"resuming training on {n_instances} instances from {Path(checkpoint).name}"
     return f"training on {n_instances} instances again from the start (no complete checkpoint to resume from)"
 
 
