@@ -109,3 +109,41 @@ def test_k_plot_draws_one_line_per_selector_entry():
     series = k_series(block)
     assert list(series) == ["key_tokens_gxi", "key_tokens_tfidf", "random_k_tokens_after_label"]
     assert list(series["key_tokens_gxi"]["k"]) == [5, 15]
+
+
+def test_only_and_exclude_restrict_the_report_and_its_tables_to_the_selected_cells(tmp_path, make_study):
+    import pandas as pd
+
+    root = make_study(tmp_path / "study", seeds=(0, 1, 2))
+    everything = pd.read_parquet(root / "results.parquet")
+    files = write_report(root)
+    results = pd.read_csv(files.directory / "results.csv")
+    assert list(results["cell"]) == list(everything["cell"])
+    assert list(results["accuracy"]) == list(everything["accuracy"])
+
+    # Seed 2 of one task is still running: leave out just that slice's seed.
+    files = write_report(root, exclude={"task": ["other"], "seed": ["2"]})
+    results = pd.read_csv(files.directory / "results.csv")
+    assert set(results.loc[results["task"] == "other", "seed"]) == {0, 1}
+    assert set(results.loc[results["task"] == "synthetic", "seed"]) == {0, 1, 2}
+    predictions = pd.read_parquet(files.directory / "predictions.parquet")
+    assert set(predictions["cell"]) == set(results["cell"])
+    summary = pd.read_csv(files.directory / "summary.csv")
+    assert set(summary.groupby("task")["seeds"].max().items()) == {("other", 2), ("synthetic", 3)}
+    assert "selected by --exclude task=other --exclude seed=2" in files.markdown.read_text()
+
+    # A variant matches by its grid label or its registered name, as in `cotdistill study --only`.
+    files = write_report(root, only={"variant": ["label_only", "cot_after_label"], "seed": ["0"]})
+    results = pd.read_csv(files.directory / "results.csv")
+    assert set(zip(results["variant"], results["seed"])) == {("label_only", 0), ("cot_after_label", 0)}
+
+
+def test_a_selection_that_matches_no_finished_cell_names_the_flag(tmp_path, make_study):
+    from cotdistill.errors import ConfigError
+
+    root = make_study(tmp_path / "study")
+    with pytest.raises(ConfigError, match="--exclude.*no finished cell has seed '7'"):
+        write_report(root, exclude={"seed": ["7"]})
+    with pytest.raises(ConfigError, match="--only.*cannot select cells by 'colour'"):
+        write_report(root, only={"colour": ["red"]})
+    assert not (root / "report").exists()

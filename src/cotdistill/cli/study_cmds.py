@@ -32,19 +32,20 @@ def study(
     out = output or (Path(cfg.output_dir) if cfg.output_dir else None)
     if out is None:
         raise ConfigError("give an output directory with -o (or output_dir in the YAML)", field="-o")
-    run_study(cfg, out, config_text=config.read_text(), config_file=str(config), only=_parse_only(only),
-              keep_weights=keep_weights)
+    run_study(cfg, out, config_text=config.read_text(), config_file=str(config),
+              only=_parse_selection(only, "--only"), keep_weights=keep_weights)
     _finish(out, report)
 
 
-def _parse_only(items: list[str]) -> dict[str, list[str]]:
-    only: dict[str, list[str]] = {}
+def _parse_selection(items: list[str], flag: str) -> dict[str, list[str]]:
+    """``KEY=VALUE`` items of a repeatable flag, grouped by key."""
+    selection: dict[str, list[str]] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise ConfigError(f"expected KEY=VALUE, got '{item}'", field="--only")
-        only.setdefault(key.strip(), []).append(value.strip())
-    return only
+            raise ConfigError(f"expected KEY=VALUE, got '{item}'", field=flag)
+        selection.setdefault(key.strip(), []).append(value.strip())
+    return selection
 
 
 @app.command("reproduce")
@@ -65,9 +66,18 @@ def reproduce(
 
 
 @app.command("report")
-def report(output: Path = typer.Argument(..., help="Output directory of `cotdistill study`.")) -> None:
+def report(
+    output: Path = typer.Argument(..., help="Output directory of `cotdistill study`."),
+    only: list[str] = typer.Option([], "--only", metavar="KEY=VALUE", help=(
+        "Report only the finished cells whose task, student, variant or seed label is VALUE (repeatable, as for "
+        "`cotdistill study`), e.g. --only task=OpenBookQA.")),
+    exclude: list[str] = typer.Option([], "--exclude", metavar="KEY=VALUE", help=(
+        "Leave out the finished cells that match every key given (values of one key are alternatives), e.g. the "
+        "seed still running in one slice: --exclude task=CommonsenseQA --exclude student=Gemma-3-270M "
+        "--exclude seed=2.")),
+) -> None:
     """Write the Markdown + HTML report (table with CIs and significance, plots, costs, provenance)."""
-    _finish(output, True)
+    _finish(output, True, only=_parse_selection(only, "--only"), exclude=_parse_selection(exclude, "--exclude"))
 
 
 @app.command("demo")
@@ -89,13 +99,14 @@ def demo_config_path() -> Path:
     return Path(__file__).resolve().parents[1] / "study" / "demo.yaml"
 
 
-def _finish(output: Path, write: bool) -> None:
+def _finish(output: Path, write: bool, only: dict[str, list[str]] | None = None,
+            exclude: dict[str, list[str]] | None = None) -> None:
     if not write:
         typer.echo(f"results: {output / 'results.csv'} (report: cotdistill report {output})")
         return
     from cotdistill.report import write_report
 
-    files = write_report(output)
+    files = write_report(output, only=only, exclude=exclude)
     typer.echo(f"results: {output / 'results.csv'}")
     typer.echo(f"report:  {files.markdown}")
     typer.echo(f"         {files.html}")

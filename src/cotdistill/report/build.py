@@ -3,7 +3,10 @@
 Reads what ``cotdistill study`` wrote (``study.json``, ``results.parquet``, ``predictions.parquet``,
 ``cells/*/manifest.json``, ``audits/*.json``), recomputes the statistics, and writes ``OUT/report/``:
 ``report.md`` (PNG plots beside it), ``report.html`` (plots embedded, one file to send around),
-``summary.csv`` and ``comparisons.csv``.
+``summary.csv``, ``comparisons.csv`` and ``findings.csv``, and the rows it was computed from (``results.csv``,
+``predictions.parquet``), so the report stays consistent with its own tables while the grid goes on running.
+``only`` and ``exclude`` (``--only`` / ``--exclude KEY=VALUE``) restrict it to some finished cells, e.g. to leave
+out the seed that is still running.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import pandas as pd
 from cotdistill.errors import DataError
 from cotdistill.report import plots
 from cotdistill.study import analysis
-from cotdistill.study.runner import DONE_FILE
+from cotdistill.study.runner import DONE_FILE, select_by_labels
 from cotdistill.study.stats import CONFIDENCE
 
 
@@ -43,17 +46,47 @@ class StudyOutputs:
     predictions: pd.DataFrame
     manifests: list[dict[str, Any]]
     audits: dict[str, dict[str, Any]]
+    selection: str = ""
 
     @classmethod
-    def read(cls, root: str | Path) -> StudyOutputs:
+    def read(cls, root: str | Path, only: dict[str, list[str]] | None = None,
+             exclude: dict[str, list[str]] | None = None) -> StudyOutputs:
+        """The study's outputs, restricted to the finished cells ``only`` selects (all of them without it) less
+        those ``exclude`` selects. Both match like ``cotdistill study --only``: the values of one key are
+        alternatives, different keys must all match -- so ``exclude`` task=T, student=S, seed=2 drops that one
+        slice's seed 2."""
         root = Path(root)
         for name in ("study.json", "results.parquet", "predictions.parquet"):
             if not (root / name).is_file():
                 raise DataError(f"not a finished study output directory: {name} is missing", path=root)
-        manifests = [json.loads(p.read_text()) for p in sorted(root.glob("cells/*/manifest.json"))]
+        results = pd.read_parquet(root / "results.parquet")
+        predictions = pd.read_parquet(root / "predictions.parquet")
+        rows = list(results.itertuples(index=False))
+        cells = {row.cell for row in select_by_labels(rows, only or {}, _row_labels, what="finished cell")}
+        if exclude:
+            cells -= {row.cell for row in select_by_labels(rows, exclude, _row_labels, what="finished cell",
+                                                           flag="--exclude")}
+        selection = " ".join([_flags("--only", only or {}), _flags("--exclude", exclude or {})]).strip()
+        if selection:
+            results = results[results["cell"].isin(cells)].reset_index(drop=True)
+            predictions = predictions[predictions["cell"].isin(cells)].reset_index(drop=True)
+        manifests = [json.loads(p.read_text()) for p in sorted(root.glob("cells/*/manifest.json"))
+                     if not selection or p.parent.name in cells]
         audits = {p.stem: json.loads(p.read_text()) for p in sorted(root.glob("audits/*.json"))}
-        return cls(root, json.loads((root / "study.json").read_text()), pd.read_parquet(root / "results.parquet"),
-                   pd.read_parquet(root / "predictions.parquet"), manifests, audits)
+        return cls(root, json.loads((root / "study.json").read_text()), results, predictions, manifests, audits,
+                   selection)
+
+
+def _flags(flag: str, selection: dict[str, list[str]]) -> str:
+    return " ".join(f"{flag} {key}={value}" for key, values in selection.items() for value in values)
+
+
+def _row_labels(row: Any, key: str) -> set[str]:
+    """A results row's labels for ``--only`` and ``--exclude``, matched as
+    :func:`cotdistill.study.runner.select_cells` matches a cell."""
+    if key == "variant":
+        return {row.variant, row.variant_name}
+    return {str(getattr(row, key))}
 
 
 def _pct(x: float) -> str:
@@ -190,11 +223,13 @@ def _provenance(outputs: StudyOutputs) -> list[tuple[str, str]]:
     versions = manifests[0].get("versions", {}) if manifests else {}
     total = sum(m.get("timings", {}).get("total_seconds", 0.0) for m in manifests)
     study = outputs.study
+    covered = (f"{outputs.results['cell'].nunique()} selected by {outputs.selection}" if outputs.selection
+               else f"{len(manifests)} finished in this directory")
     return [
         ("study", f"{study.get('name', '')} (config hash {study.get('config_hash', '')})"),
         ("config file", str(study.get("config_file", ""))),
         ("cells", f"{finished} of the grid's {len(grid)} finished (a partial grid reports only its finished "
-                  f"cells); {len(manifests)} finished in this directory, {total / 60:.1f} min of compute in total"),
+                  f"cells); this report: {covered}, {total / 60:.1f} min of compute in total"),
         ("git commit(s)", ", ".join(commits)),
         ("host(s)", ", ".join(hosts)),
         ("library versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
@@ -226,9 +261,12 @@ window.addEventListener('load', function () {
 """
 
 
-def write_report(root: str | Path, *, overwrite: bool = True) -> ReportFiles:
-    """Write ``root/report/``. A report is derived data: rewriting it (``overwrite``) loses nothing."""
-    outputs = StudyOutputs.read(root)
+def write_report(root: str | Path, *, overwrite: bool = True, only: dict[str, list[str]] | None = None,
+                 exclude: dict[str, list[str]] | None = None) -> ReportFiles:
+    """Write ``root/report/`` from the finished cells ``only`` selects (all without it) less those ``exclude``
+    selects (see :meth:`StudyOutputs.read`). A report is derived data: rewriting it (``overwrite``) loses
+    nothing."""
+    outputs = StudyOutputs.read(root, only, exclude)
     out_dir = outputs.root / "report"
     if out_dir.exists() and not overwrite:
         raise DataError("report already exists; refusing to overwrite", path=out_dir)
@@ -241,6 +279,8 @@ def write_report(root: str | Path, *, overwrite: bool = True) -> ReportFiles:
     summary.to_csv(out_dir / "summary.csv", index=False)
     comparisons.to_csv(out_dir / "comparisons.csv", index=False)
     findings.to_csv(out_dir / "findings.csv", index=False)
+    outputs.results.to_csv(out_dir / "results.csv", index=False)
+    outputs.predictions.to_parquet(out_dir / "predictions.parquet", index=False)
 
     figures: list[tuple[str, Path, str]] = [
         ("Accuracy per variant", plots.accuracy_bars(summary, comparisons, out_dir / "accuracy.png"),

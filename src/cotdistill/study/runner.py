@@ -31,12 +31,12 @@ import platform
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -48,6 +48,8 @@ from cotdistill.study.analysis import PREDICTION_COLUMNS, RESULT_COLUMNS
 from cotdistill.study.config import StudyConfig, StudyTaskConfig
 from cotdistill.study.progress import GridProgress
 from cotdistill.variants.config import VariantConfig
+
+T = TypeVar("T")
 
 #: Bumped when what a cell computes changes in a way its config does not show (old cells then rerun).
 CELL_FORMAT = 1
@@ -114,26 +116,32 @@ def expand_grid(cfg: StudyConfig) -> list[Cell]:
 SELECT_KEYS = ("task", "student", "variant", "seed")
 
 
+def select_by_labels(items: list[T], only: dict[str, list[str]], labels: Callable[[T, str], set[str]], *,
+                     what: str = "cell", flag: str = "--only") -> list[T]:
+    """The items whose labels for each key of ``only`` (``labels(item, key)``) include one of its values; a key
+    that is absent selects everything. A key or value that selects nothing is an error, so a typo never runs (or
+    reports) an empty grid. Shared by the study's cells and the report's finished rows."""
+    for key, wanted in only.items():
+        if key not in SELECT_KEYS:
+            raise ConfigError(f"cannot select cells by '{key}' (choose from {', '.join(SELECT_KEYS)})",
+                              field=flag)
+        known = set().union(*(labels(item, key) for item in items))
+        for value in wanted:
+            if value not in known:
+                raise ConfigError(f"no {what} has {key} '{value}' (there are: {', '.join(sorted(known))})",
+                                  field=flag)
+    return [item for item in items if all(labels(item, key) & set(wanted) for key, wanted in only.items())]
+
+
 def select_cells(cells: list[Cell], only: dict[str, list[str]]) -> list[Cell]:
-    """The cells whose task, student, variant and seed labels are each among ``only``'s values for that key (a key
-    that is absent selects everything); a variant matches by its grid label or its registered name. A key or
-    value that selects nothing is an error, so a typo never runs an empty grid."""
-    def values(cell: Cell, key: str) -> set[str]:
+    """The cells whose task, student, variant and seed labels are each among ``only``'s values for that key; a
+    variant matches by its grid label or its registered name (see :func:`select_by_labels`)."""
+    def labels(cell: Cell, key: str) -> set[str]:
         if key == "variant":
             return {cell.variant, cell.variant_config.name}
         return {str(getattr(cell, key))}
 
-    for key, wanted in only.items():
-        if key not in SELECT_KEYS:
-            raise ConfigError(f"cannot select cells by '{key}' (choose from {', '.join(SELECT_KEYS)})",
-                              field="--only")
-        known = set().union(*(values(c, key) for c in cells))
-        for value in wanted:
-            if value not in known:
-                choices = sorted({str(getattr(c, key)) for c in cells})
-                raise ConfigError(f"no cell has {key} '{value}' (the grid has: {', '.join(choices)})",
-                                  field="--only")
-    return [c for c in cells if all(values(c, key) & set(wanted) for key, wanted in only.items())]
+    return select_by_labels(cells, only, labels)
 
 
 # --- provenance ------------------------------------------------------------------------------------------------
