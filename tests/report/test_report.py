@@ -147,3 +147,21 @@ def test_a_selection_that_matches_no_finished_cell_names_the_flag(tmp_path, make
     with pytest.raises(ConfigError, match="--only.*cannot select cells by 'colour'"):
         write_report(root, only={"colour": ["red"]})
     assert not (root / "report").exists()
+
+
+def test_a_seed_finished_for_only_some_rows_is_named_with_the_flags_that_leave_it_out(tmp_path, make_study):
+    import pandas as pd
+
+    root = make_study(tmp_path / "study", seeds=(0, 1))
+    assert "Partial seed" not in write_report(root).markdown.read_text()
+
+    # Seed 1 of task "other" has finished for label_only only: its other cells are still running.
+    results = pd.read_parquet(root / "results.parquet")
+    running = (results["task"] == "other") & (results["seed"] == 1) & (results["variant"] != "label_only")
+    results[~running].to_parquet(root / "results.parquet")
+    md = write_report(root).markdown.read_text()
+    assert "Partial seed: other x tiny seed 1 has finished for only some rows" in md
+    assert "`--exclude task=other --exclude student=tiny --exclude seed=1`" in md
+    assert "synthetic x tiny seed" not in md
+    md = write_report(root, exclude={"task": ["other"], "seed": ["1"]}).markdown.read_text()
+    assert "Partial seed" not in md

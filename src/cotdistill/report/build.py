@@ -77,6 +77,18 @@ class StudyOutputs:
                    selection)
 
 
+def partial_seeds(results: pd.DataFrame) -> dict[tuple[str, str], list[int]]:
+    """Per (task, student), the seeds that some of its rows (variant x evaluation mode) have and others lack: a
+    seed whose cells are still running, whose rows would otherwise average over unequal sets of seeds."""
+    partial = {}
+    for (task, student), slice_rows in results.groupby(["task", "student"], sort=True):
+        seeds_per_row = [set(group["seed"]) for _, group in slice_rows.groupby(["variant", "mode"])]
+        missing = set().union(*seeds_per_row) - set.intersection(*seeds_per_row)
+        if missing:
+            partial[(task, student)] = sorted(int(seed) for seed in missing)
+    return partial
+
+
 def _flags(flag: str, selection: dict[str, list[str]]) -> str:
     return " ".join(f"{flag} {key}={value}" for key, values in selection.items() for value in values)
 
@@ -298,11 +310,17 @@ def write_report(root: str | Path, *, overwrite: bool = True, only: dict[str, li
     paper = paper_table(summary, comparisons)
     # A row with one seed has no interval over seeds; its ± is the bootstrap interval over items (see _ci_half).
     one_seed_note = " (over the items where a row has one seed)" if summary["seed_ci_low"].isna().any() else ""
+    partial = partial_seeds(outputs.results)
+    partial_note = "".join(
+        f" Partial seed: {task} x {student} seed {', '.join(map(str, seeds))} has finished for only some rows, so "
+        f"those rows average over more seeds than the others (`--exclude task={task} --exclude student={student} "
+        f"{' '.join(f'--exclude seed={seed}' for seed in seeds)}` reports whole seeds only)."
+        for (task, student), seeds in partial.items())
     sections: list[tuple[str, str, tuple[list[str], list[list[str]]] | None, str]] = [
         ("Results", f"Accuracy (%) on the evaluation items, mean ± 95% CI half-width over seeds{one_seed_note}; "
                     f"marks: significance against `{baseline}` (McNemar exact, Holm-adjusted); "
                     f"{AT_CHANCE_MARK.strip()}: the 95% CI over items reaches chance accuracy, so that student "
-                    f"did not learn the task and its row measures nothing.", paper, "paper"),
+                    f"did not learn the task and its row measures nothing.{partial_note}", paper, "paper"),
         ("Per-row statistics", "", _detail_table(summary), ""),
         (f"Comparisons against {baseline}", "Same items and seeds; difference in accuracy points.",
          _comparison_table(comparisons) if not comparisons.empty else None, ""),
