@@ -29,6 +29,9 @@ SCRIPT = textwrap.dedent("""
     cfg = config(int(sys.argv[2]), num_threads=1)
     train_student(tiny_instances(tokenizer, 4), "tiny", cfg, sys.argv[1], metadata={{}},
                   student=(build_tiny_model(len(tokenizer), seed=0), tokenizer))
+    # As `cotdistill` does on success (cli.main.destroy_process_group): no gloo thread is left at exit.
+    from cotdistill.cli.main import destroy_process_group
+    destroy_process_group()
 """)
 
 

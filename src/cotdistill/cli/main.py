@@ -43,7 +43,21 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except typer.Exit as err:
         return err.exit_code
+    destroy_process_group()
     return 0
+
+
+def destroy_process_group() -> None:
+    """Under torchrun, tear the process group down before the interpreter exits: gloo's worker threads still
+    alive at interpreter shutdown can abort a rank ("terminate called without an active exception"), which fails
+    the torchrun job after its work is done. Only after success: after an error another rank may be waiting in a
+    collective, and destroying the group would hang."""
+    if "torch.distributed" not in sys.modules:
+        return
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def run() -> None:
