@@ -433,15 +433,24 @@ def _model_card(output_dir: Path, student_cfg: StudentConfig, metadata: dict[str
 def latest_complete_checkpoint(output_dir: Path) -> str | None:
     """The newest resumable checkpoint; ones a kill interrupted while they were written are set aside first.
 
-    transformers writes ``trainer_state.json`` last into a checkpoint; without it the checkpoint is partial and
-    ``Trainer`` refuses to resume from it. It is renamed (``incomplete-checkpoint-N``), not deleted.
+    transformers writes ``trainer_state.json`` last into a checkpoint, in place; without it, or with a file a kill
+    cut short (it does not parse), the checkpoint is partial and ``Trainer`` cannot resume from it. It is renamed
+    (``incomplete-checkpoint-N``), not deleted.
     """
     for checkpoint in sorted(output_dir.glob("checkpoint-*")):
-        if checkpoint.is_dir() and not (checkpoint / "trainer_state.json").is_file():
+        if checkpoint.is_dir() and not _trainer_state_is_whole(checkpoint / "trainer_state.json"):
             target = checkpoint.with_name(f"incomplete-{checkpoint.name}-{time.time_ns()}")
             checkpoint.rename(target)
             logger.warning("set aside a partially written checkpoint: %s -> %s", checkpoint, target.name)
     return get_last_checkpoint(str(output_dir))
+
+
+def _trainer_state_is_whole(path: Path) -> bool:
+    try:
+        json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def train_student(
