@@ -3,9 +3,9 @@
     python scripts/results_tables.py docs/results/local-study OpenBookQA Gemma-3-270M
 
 Reads the report's summary.csv (accuracy and CIs per row), comparisons.csv (each row against the baseline),
-findings.csv (the paper's direct comparisons) and the study's results.csv (each cell's accuracy, for the per-seed
-table), as written by `cotdistill report` and copied by scripts/publish_results.py, so the numbers on the results
-page are generated, not retyped.
+findings.csv (the paper's direct comparisons) and results.csv (each cell's accuracy, for the per-seed table: the
+rows the report was computed from), as written by `cotdistill report` and copied by scripts/publish_results.py,
+so the numbers on the results page are generated, not retyped.
 """
 
 from __future__ import annotations
@@ -70,10 +70,8 @@ def per_seed_table(summary: pd.DataFrame, results: pd.DataFrame) -> list[str]:
 
 def slice_tables(published: Path, task: str, student: str) -> list[list[str]]:
     """The variant, findings and per-seed tables of one task x student slice."""
-    paths = {name: published / f"{name}.csv" for name in ("summary", "comparisons", "findings")}
-    # results.csv is inside a published copy, beside the report directory in a study's output
-    candidates = [published / "results.csv", published.parent / "results.csv"]
-    paths["results"] = next((path for path in candidates if path.is_file()), candidates[0])
+    # A report directory and its published copy both hold the four tables.
+    paths = {name: published / f"{name}.csv" for name in ("summary", "comparisons", "findings", "results")}
     missing = [str(path) for path in paths.values() if not path.is_file()]
     if missing:
         sys.exit(f"missing {', '.join(missing)} (run `cotdistill report` and scripts/publish_results.py first)")

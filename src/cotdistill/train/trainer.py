@@ -440,7 +440,10 @@ def latest_complete_checkpoint(output_dir: Path) -> str | None:
     for checkpoint in sorted(output_dir.glob("checkpoint-*")):
         if checkpoint.is_dir() and not _trainer_state_is_whole(checkpoint / "trainer_state.json"):
             target = checkpoint.with_name(f"incomplete-{checkpoint.name}-{time.time_ns()}")
-            checkpoint.rename(target)
+            try:
+                checkpoint.rename(target)
+            except FileNotFoundError:  # under torchrun every rank looks; another one set it aside first
+                continue
             logger.warning("set aside a partially written checkpoint: %s -> %s", checkpoint, target.name)
     return get_last_checkpoint(str(output_dir))
 
