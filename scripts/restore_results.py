@@ -1,0 +1,112 @@
+"""Rebuild the finished cells of a study output directory from a copy made by publish_results.py, so that the grid
+can go on on another machine and its tables and report hold the published cells and the new ones together.
+
+    python scripts/restore_results.py docs/results/local-study runs/local
+    cotdistill study configs/local/study.yaml -o runs/local --only seed=2   # runs only what is missing
+
+For every published cell it writes what `cotdistill study` reads back from a finished cell: manifest.json and
+cell.json as published, eval/<mode>/metrics.json as published, eval/<mode>/predictions.jsonl from the published
+predictions.parquet (the columns the study's tables use: id, gold, pred, correct), train/cotdistill.json holding the
+training result's train_seconds, final_loss and target_tokens from results.csv, and restored.json naming the copy.
+Each cell is assembled beside the cells and renamed into place with its DONE record, so a study running into the
+same directory never reads half a cell. Trained weights were never published: `cotdistill reproduce` retrains any
+cell. Cells already in the destination are left as they are; a destination recorded for another study config is
+refused. The study's tables (results.parquet, predictions.parquet) are rewritten by the next `cotdistill study`
+into the destination, after each cell it finishes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from cotdistill.study.runner import DONE_FILE
+from cotdistill.train.trainer import METADATA_FILE
+
+TRAIN_RESULT_COLUMNS = ("train_seconds", "final_loss", "target_tokens")
+PREDICTION_FIELDS = ("id", "gold", "pred", "correct")
+RESTORED_FILE = "restored.json"
+
+
+def _json_value(value):
+    if pd.isna(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _check_same_study(published: Path, dest: Path) -> None:
+    source = json.loads((published / "study.json").read_text())
+    if (dest / "study.json").is_file():
+        existing = json.loads((dest / "study.json").read_text())
+        if existing.get("config_hash") != source.get("config_hash"):
+            sys.exit(f"{dest / 'study.json'}: config_hash {existing.get('config_hash')} is not the published "
+                     f"study's ({source.get('config_hash')}); restore into an empty directory")
+        return
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("study.json", "study.yaml"):
+        if (published / name).is_file():
+            shutil.copy2(published / name, dest / name)
+
+
+def restore_cell(published: Path, dest: Path, key: str, results: pd.DataFrame, predictions: pd.DataFrame) -> None:
+    """Assemble one finished cell in a scratch folder beside DEST/cells and rename it into place."""
+    source = published / "cells" / key
+    scratch = dest / "cells" / f".restoring-{key}"
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    (scratch / "train").mkdir(parents=True)
+    for name in ("manifest.json", "cell.json"):
+        shutil.copy2(source / name, scratch / name)
+    first = results.iloc[0]
+    (scratch / "train" / METADATA_FILE).write_text(json.dumps({
+        "finished": True, "restored_from": str(published),
+        "result": {column: _json_value(first[column]) for column in TRAIN_RESULT_COLUMNS}}, indent=2) + "\n")
+    for mode in results["mode"]:
+        eval_dir = scratch / "eval" / mode
+        eval_dir.mkdir(parents=True)
+        shutil.copy2(source / "eval" / mode / "metrics.json", eval_dir / "metrics.json")
+        rows = predictions[predictions["mode"] == mode]
+        with (eval_dir / "predictions.jsonl").open("w") as fh:
+            for row in rows.itertuples(index=False):
+                fh.write(json.dumps({f: _json_value(getattr(row, f)) for f in PREDICTION_FIELDS}) + "\n")
+    (scratch / RESTORED_FILE).write_text(json.dumps({
+        "from": str(published), "restored": datetime.now(timezone.utc).isoformat(timespec="seconds")}) + "\n")
+    shutil.copy2(source / DONE_FILE, scratch / DONE_FILE)
+    scratch.rename(dest / "cells" / key)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("published", type=Path, help="a copy written by publish_results.py, e.g. "
+                                                     "docs/results/local-study")
+    parser.add_argument("dest", type=Path, help="the study output directory to restore into, e.g. runs/local")
+    args = parser.parse_args()
+    for name in ("study.json", "results.csv", "predictions.parquet"):
+        if not (args.published / name).is_file():
+            sys.exit(f"{args.published}: no {name} (not a copy made by scripts/publish_results.py)")
+    results = pd.read_csv(args.published / "results.csv", dtype={"cell": str})
+    predictions = pd.read_parquet(args.published / "predictions.parquet")
+    _check_same_study(args.published, args.dest)
+    (args.dest / "cells").mkdir(parents=True, exist_ok=True)
+    restored = kept = 0
+    by_cell = dict(tuple(predictions.groupby("cell")))
+    for key, rows in results.groupby("cell", sort=True):
+        if not (args.published / "cells" / key / DONE_FILE).is_file():
+            sys.exit(f"{args.published / 'cells' / key}: no {DONE_FILE} record (results.csv names this cell)")
+        if (args.dest / "cells" / key).exists():
+            kept += 1
+            continue
+        restore_cell(args.published, args.dest, key, rows, by_cell.get(key, predictions.iloc[:0]))
+        restored += 1
+    print(f"restored {restored} finished cells into {args.dest / 'cells'}"
+          + (f" ({kept} already there, left as they are)" if kept else ""))
+
+
+if __name__ == "__main__":
+    main()
