@@ -7,7 +7,8 @@ can go on on another machine and its tables and report hold the published cells 
 For every published cell it writes what `cotdistill study` reads back from a finished cell: manifest.json and
 cell.json as published, eval/<mode>/metrics.json as published, eval/<mode>/predictions.jsonl from the published
 predictions.parquet (the columns the study's tables use: id, gold, pred, correct), train/cotdistill.json holding the
-training result's train_seconds, final_loss and target_tokens from results.csv, and restored.json naming the copy.
+training result's train_seconds, final_loss and target_tokens from results.csv, and restored.json naming the copy;
+and the teacher audits (audits/*.json) the destination lacks.
 Each cell is assembled beside the cells and renamed into place with its DONE record, so a study running into the
 same directory never reads half a cell. Trained weights were never published: `cotdistill reproduce` retrains any
 cell. Cells already in the destination are left as they are; a destination recorded for another study config is
@@ -54,6 +55,14 @@ def _check_same_study(published: Path, dest: Path) -> None:
             shutil.copy2(published / name, dest / name)
 
 
+def restore_audits(published: Path, dest: Path) -> None:
+    """The teacher audits the report shows (a running study writes its own, the same, when it starts)."""
+    for audit in sorted((published / "audits").glob("*.json")):
+        if not (dest / "audits" / audit.name).exists():
+            (dest / "audits").mkdir(exist_ok=True)
+            shutil.copy2(audit, dest / "audits" / audit.name)
+
+
 def restore_cell(published: Path, dest: Path, key: str, results: pd.DataFrame, predictions: pd.DataFrame) -> None:
     """Assemble one finished cell in a scratch folder beside DEST/cells and rename it into place."""
     source = published / "cells" / key
@@ -93,6 +102,7 @@ def main() -> None:
     results = pd.read_csv(args.published / "results.csv", dtype={"cell": str})
     predictions = pd.read_parquet(args.published / "predictions.parquet")
     _check_same_study(args.published, args.dest)
+    restore_audits(args.published, args.dest)
     (args.dest / "cells").mkdir(parents=True, exist_ok=True)
     restored = kept = 0
     by_cell = dict(tuple(predictions.groupby("cell")))

@@ -33,13 +33,21 @@ def test_a_restored_copy_resumes_the_grid_and_its_tables_equal_the_original(tiny
     assert main(["report", str(original)]) == 0
     assert script("publish_results.py", original, tmp_path / "published").returncode == 0
 
+    (tmp_path / "published" / "audits").mkdir(exist_ok=True)
+    (tmp_path / "published" / "audits" / "synthetic.json").write_text('{"kept": 12}')
+
     completed = script("restore_results.py", tmp_path / "published", tmp_path / "restored")
     assert completed.returncode == 0, completed.stderr
+    assert (tmp_path / "restored" / "audits" / "synthetic.json").read_text() == '{"kept": 12}'
     assert "restored 2 finished cells" in completed.stdout
     restored_cells = {p.name: (p / DONE_FILE).stat().st_mtime_ns for p in (tmp_path / "restored" / "cells").iterdir()}
 
+    # Nothing to compute for the restored seed; its tables give the published report back, byte for byte.
+    restored = run_study(cfg, tmp_path / "restored", live=False, only={"seed": ["0"]})
+    assert main(["report", str(restored)]) == 0
+    assert (restored / "report" / "report.md").read_text() == (original / "report" / "report.md").read_text()
     # The grid goes on in the restored directory: only seed 1 trains, seed 0 is read back from the copy.
-    restored = run_study(cfg, tmp_path / "restored", live=False)
+    run_study(cfg, restored, live=False)
     assert {k: (restored / "cells" / k / DONE_FILE).stat().st_mtime_ns for k in restored_cells} == restored_cells
     assert not [k for k in restored_cells if list((restored / "cells" / k / "train").glob("*.safetensors"))]
     run_study(cfg, original, live=False)
