@@ -30,15 +30,17 @@ def tables(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_a_restored_copy_resumes_the_grid_and_its_tables_equal_the_original(tiny_study_yaml, tmp_path):
     cfg = load_study_config(tiny_study_yaml({"seeds": [0, 1]}))
     original = run_study(cfg, tmp_path / "original", live=False, only={"seed": ["0"]})
+    # A teacher audit as a study with a teacher writes it (the synthetic task's reference rationales have none).
+    audit = {"source": "teacher", "examples": 12, "rationales": 12, "with_label": 12, "agreement": 1.0,
+             "label_policy": "drop", "kept": 12}
+    (original / "audits").mkdir()
+    (original / "audits" / "synthetic.json").write_text(json.dumps(audit))
     assert main(["report", str(original)]) == 0
     assert script("publish_results.py", original, tmp_path / "published").returncode == 0
 
-    (tmp_path / "published" / "audits").mkdir(exist_ok=True)
-    (tmp_path / "published" / "audits" / "synthetic.json").write_text('{"kept": 12}')
-
     completed = script("restore_results.py", tmp_path / "published", tmp_path / "restored")
     assert completed.returncode == 0, completed.stderr
-    assert (tmp_path / "restored" / "audits" / "synthetic.json").read_text() == '{"kept": 12}'
+    assert json.loads((tmp_path / "restored" / "audits" / "synthetic.json").read_text()) == audit
     assert "restored 2 finished cells" in completed.stdout
     restored_cells = {p.name: (p / DONE_FILE).stat().st_mtime_ns for p in (tmp_path / "restored" / "cells").iterdir()}
 
