@@ -87,3 +87,33 @@ def test_study_cli_bad_only_flag_is_one_line_exit_2(tiny_study_yaml, tmp_path, c
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--only" in err and "KEY=VALUE" in err
     assert not out.exists()
+
+
+def test_a_rerun_under_other_library_versions_names_them(tiny_study_run, tmp_path, capsys):
+    from cotdistill.cli.main import main
+
+    _, reference = tiny_study_run
+    cell_dir = tmp_path / "study" / "cells" / _cells(reference)[0].name
+    shutil.copytree(_cells(reference)[0], cell_dir)
+    manifest = json.loads((cell_dir / "manifest.json").read_text())
+    assert manifest["versions"]["transformers"] and manifest["versions"]["gguf"]
+    manifest["versions"]["transformers"] = "4.0.0"
+    manifest["versions"]["no-such-library"] = "1.0"
+    (cell_dir / "manifest.json").write_text(json.dumps(manifest))
+
+    result = reproduce_cell(cell_dir, tmp_path / "rerun")
+    assert set(result.version_changes) == {"transformers", "no-such-library"}
+    assert result.version_changes["transformers"][0] == "4.0.0"
+    assert result.version_changes["no-such-library"] == ("1.0", None)
+    assert main(["reproduce", str(cell_dir), "-o", str(tmp_path / "rerun2")]) == 0
+    out = capsys.readouterr().out
+    assert "library versions differ" in out and "transformers 4.0.0 -> " in out
+    assert "no-such-library 1.0 -> not installed" in out
+
+
+def test_a_rerun_under_the_recorded_versions_says_nothing_about_them(tiny_study_run, tmp_path, capsys):
+    from cotdistill.cli.main import main
+
+    _, reference = tiny_study_run
+    assert main(["reproduce", str(_cells(reference)[0]), "-o", str(tmp_path / "rerun")]) == 0
+    assert "library versions differ" not in capsys.readouterr().out

@@ -61,6 +61,11 @@ def reproduce(
         typer.echo(f"{mode}: recorded {100 * recorded:.2f}%, rerun {100 * rerun:.2f}% "
                    f"({'same' if recorded == rerun else f'differs by {100 * (rerun - recorded):+.2f} points'})")
     typer.echo(f"rerun cell: {result.rerun_dir}")
+    if result.version_changes:
+        changes = ", ".join(f"{name} {recorded} -> {installed or 'not installed'}"
+                            for name, (recorded, installed) in result.version_changes.items())
+        typer.echo(f"library versions differ from the recorded run ({changes}): a difference in accuracy may come "
+                   "from them")
     if not result.identical:
         raise typer.Exit(1)
 

