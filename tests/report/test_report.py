@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -165,3 +166,20 @@ def test_a_seed_finished_for_only_some_rows_is_named_with_the_flags_that_leave_i
     assert "synthetic x tiny seed" not in md
     md = write_report(root, exclude={"task": ["other"], "seed": ["1"]}).markdown.read_text()
     assert "Partial seed" not in md
+
+
+def test_provenance_counts_the_cells_of_each_library_version_and_cpu(tmp_path, make_study):
+    study = make_study(tmp_path / "study", seeds=(0,))
+    manifests = sorted((study / "cells").glob("*/manifest.json"))
+    for i, path in enumerate(manifests):
+        manifest = json.loads(path.read_text())
+        manifest["versions"] = {"torch": "2.13.0", "transformers": "5.24.0" if i < 3 else "5.25.0"}
+        if i >= 3:
+            manifest["host"] = {"hostname": "testhost", "cpu": "Test CPU", "cpu_bf16": ["amx_bf16"]}
+        path.write_text(json.dumps(manifest))
+    write_report(study)
+    text = (study / "report" / "report.md").read_text()
+    rest = len(manifests) - 3
+    assert f"transformers 5.24.0 (3 cells), 5.25.0 ({rest} cells)" in text
+    assert "torch 2.13.0," in text and "torch 2.13.0 (" not in text
+    assert f"testhost (3 cells), testhost (Test CPU; bf16: amx_bf16) ({rest} cells)" in text

@@ -89,7 +89,7 @@ def test_study_cli_bad_only_flag_is_one_line_exit_2(tiny_study_yaml, tmp_path, c
     assert not out.exists()
 
 
-def test_a_rerun_under_other_library_versions_names_them(tiny_study_run, tmp_path, capsys):
+def test_a_rerun_under_other_library_versions_or_another_cpu_names_them(tiny_study_run, tmp_path, capsys):
     from cotdistill.cli.main import main
 
     _, reference = tiny_study_run
@@ -97,23 +97,37 @@ def test_a_rerun_under_other_library_versions_names_them(tiny_study_run, tmp_pat
     shutil.copytree(_cells(reference)[0], cell_dir)
     manifest = json.loads((cell_dir / "manifest.json").read_text())
     assert manifest["versions"]["transformers"] and manifest["versions"]["gguf"]
+    assert manifest["host"]["cpu"] and isinstance(manifest["host"]["cpu_bf16"], list)
     manifest["versions"]["transformers"] = "4.0.0"
     manifest["versions"]["no-such-library"] = "1.0"
+    manifest["host"]["cpu"] = "Another CPU"
     (cell_dir / "manifest.json").write_text(json.dumps(manifest))
 
     result = reproduce_cell(cell_dir, tmp_path / "rerun")
-    assert set(result.version_changes) == {"transformers", "no-such-library"}
-    assert result.version_changes["transformers"][0] == "4.0.0"
-    assert result.version_changes["no-such-library"] == ("1.0", None)
+    assert set(result.environment_changes) == {"transformers", "no-such-library", "cpu"}
+    assert result.environment_changes["transformers"][0] == "4.0.0"
+    assert result.environment_changes["no-such-library"] == ("1.0", None)
+    assert result.environment_changes["cpu"] == ("Another CPU", manifest_cpu_here())
     assert main(["reproduce", str(cell_dir), "-o", str(tmp_path / "rerun2")]) == 0
     out = capsys.readouterr().out
-    assert "library versions differ" in out and "transformers 4.0.0 -> " in out
-    assert "no-such-library 1.0 -> not installed" in out
+    assert "environment differs" in out and "transformers 4.0.0 -> " in out
+    assert "no-such-library 1.0 -> missing" in out and "cpu Another CPU -> " in out
+
+    del manifest["host"]["cpu"]
+    (cell_dir / "manifest.json").write_text(json.dumps(manifest))
+    assert reproduce_cell(cell_dir, tmp_path / "rerun3").environment_changes["cpu"] == ("not recorded",
+                                                                                          manifest_cpu_here())
 
 
-def test_a_rerun_under_the_recorded_versions_says_nothing_about_them(tiny_study_run, tmp_path, capsys):
+def manifest_cpu_here() -> str:
+    from cotdistill.study.runner import host_info
+
+    return host_info()["cpu"]
+
+
+def test_a_rerun_in_the_recorded_environment_says_nothing_about_it(tiny_study_run, tmp_path, capsys):
     from cotdistill.cli.main import main
 
     _, reference = tiny_study_run
     assert main(["reproduce", str(_cells(reference)[0]), "-o", str(tmp_path / "rerun")]) == 0
-    assert "library versions differ" not in capsys.readouterr().out
+    assert "environment differs" not in capsys.readouterr().out

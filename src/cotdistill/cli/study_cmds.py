@@ -61,11 +61,11 @@ def reproduce(
         typer.echo(f"{mode}: recorded {100 * recorded:.2f}%, rerun {100 * rerun:.2f}% "
                    f"({'same' if recorded == rerun else f'differs by {100 * (rerun - recorded):+.2f} points'})")
     typer.echo(f"rerun cell: {result.rerun_dir}")
-    if result.version_changes:
-        changes = ", ".join(f"{name} {recorded} -> {installed or 'not installed'}"
-                            for name, (recorded, installed) in result.version_changes.items())
-        typer.echo(f"library versions differ from the recorded run ({changes}): a difference in accuracy may come "
-                   "from them")
+    if result.environment_changes:
+        changes = "; ".join(f"{name} {recorded} -> {'missing' if here is None else here}"
+                            for name, (recorded, here) in result.environment_changes.items())
+        typer.echo(f"this run's environment differs from the recorded one ({changes}): a difference in accuracy may "
+                   "come from it")
     if not result.identical:
         raise typer.Exit(1)
 

@@ -15,6 +15,7 @@ import base64
 import html
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -226,13 +227,33 @@ def _audit_table(audits: dict[str, dict[str, Any]]) -> tuple[list[str], list[lis
     return header, body
 
 
+def _host(host: dict[str, Any]) -> str:
+    name = host.get("hostname", "unknown")
+    if host.get("cpu"):  # recorded since the CPU was found to matter (bf16 kernels differ between processors)
+        name += f" ({host['cpu']}; bf16: {'+'.join(host.get('cpu_bf16') or []) or 'none'})"
+    return name
+
+
+def _counted(values: list[str]) -> str:
+    """The distinct values, each with its number of cells when the cells do not all agree."""
+    counts = Counter(values)
+    if len(counts) == 1:
+        return next(iter(counts))
+    return ", ".join(f"{value} ({n} cells)" for value, n in sorted(counts.items()))
+
+
+def _library_versions(manifests: list[dict[str, Any]]) -> str:
+    """Each library's version; where the cells ran under several, each with its number of cells."""
+    names = list(dict.fromkeys(name for m in manifests for name in m.get("versions", {})))
+    return ", ".join(f"{name} " + _counted([m.get("versions", {}).get(name, "not recorded") for m in manifests])
+                     for name in names)
+
+
 def _provenance(outputs: StudyOutputs) -> list[tuple[str, str]]:
     manifests = [m for m in outputs.manifests if m.get("status") == "done"]
     grid = [c["key"] for c in outputs.study.get("cells", [])]
     finished = sum((outputs.root / "cells" / key / DONE_FILE).is_file() for key in grid)
     commits = sorted({m.get("git_commit") or "unknown" for m in manifests})
-    hosts = sorted({m.get("host", {}).get("hostname", "unknown") for m in manifests})
-    versions = manifests[0].get("versions", {}) if manifests else {}
     total = sum(m.get("timings", {}).get("total_seconds", 0.0) for m in manifests)
     study = outputs.study
     covered = (f"{outputs.results['cell'].nunique()} selected by {outputs.selection}" if outputs.selection
@@ -243,8 +264,8 @@ def _provenance(outputs: StudyOutputs) -> list[tuple[str, str]]:
         ("cells", f"{finished} of the grid's {len(grid)} finished (a partial grid reports only its finished "
                   f"cells); this report: {covered}, {total / 60:.1f} min of compute in total"),
         ("git commit(s)", ", ".join(commits)),
-        ("host(s)", ", ".join(hosts)),
-        ("library versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
+        ("host(s)", _counted([_host(m.get("host", {})) for m in manifests])),
+        ("library versions", _library_versions(manifests)),
         ("statistics", f"{int(CONFIDENCE * 100)}% CIs: Student-t over seeds, percentile bootstrap over items; "
                        "McNemar exact test on (seed, item) pairs vs the baseline, Holm-adjusted across all "
                        "comparisons; marks * p<0.05, ** p<0.01, *** p<0.001"),

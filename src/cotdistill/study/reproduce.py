@@ -2,8 +2,9 @@
 
 A cell's manifest holds its whole resolved config (task, student, variant, training and evaluation settings,
 seed), so a one-cell study rebuilt from it has the same cell key; the rerun goes to a new directory and the
-recorded cell is only read. The library versions the manifest recorded are compared with the installed ones: a
-rerun under other versions (a newer transformers, say) need not give the same accuracy, and the result says so.
+recorded cell is only read. The library versions and the CPU the manifest recorded are compared with this run's: a
+rerun under other versions or on another processor (bf16 kernels differ between CPUs) need not give the same
+accuracy, and the result names each difference.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cotdistill.errors import CotDistillError, DataError
 from cotdistill.study.config import (StudyConfig, StudyEvalConfig, StudyStudentConfig, StudyTaskConfig,
                                      StudyVariantConfig, validate_study)
-from cotdistill.study.runner import CELL_FORMAT, DONE_FILE, expand_grid, library_versions, run_study
+from cotdistill.study.runner import CELL_FORMAT, DONE_FILE, expand_grid, host_info, library_versions, run_study
 from cotdistill.train.config import TrainConfig
 
 
@@ -25,19 +27,32 @@ class ReproduceResult:
 
     accuracy: dict[str, tuple[float, float]]
     rerun_dir: Path
-    version_changes: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    environment_changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
     @property
     def identical(self) -> bool:
         return all(recorded == rerun for recorded, rerun in self.accuracy.values())
 
 
-def version_changes(recorded: dict[str, str]) -> dict[str, tuple[str, str | None]]:
-    """Libraries whose installed version is not the one the manifest recorded: (recorded, installed or None).
-    Only libraries the manifest names are compared (older manifests record fewer)."""
+HOST_KEYS = ("cpu", "cpu_bf16", "torch_threads")
+
+
+def environment_changes(manifest: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """What differs between the recorded run and this one: each library whose installed version is not the
+    recorded one, and the CPU model, its bf16 instruction sets and the thread count: (recorded, here; None when
+    missing). Only the libraries the manifest names are compared (older manifests name fewer); a manifest without
+    a CPU (written before it was recorded) gives ("not recorded", this CPU)."""
     installed = library_versions()
-    return {name: (version, installed.get(name)) for name, version in sorted(recorded.items())
-            if installed.get(name) != version}
+    changes: dict[str, tuple[Any, Any]] = {
+        name: (version, installed.get(name)) for name, version in sorted(manifest.get("versions", {}).items())
+        if installed.get(name) != version}
+    recorded_host = manifest.get("host", {})
+    here = host_info()
+    changes.update({key: (recorded_host[key], here.get(key)) for key in HOST_KEYS
+                    if key in recorded_host and recorded_host[key] != here.get(key)})
+    if "cpu" not in recorded_host:  # manifests before the CPU was recorded: the rerun may be on another processor
+        changes["cpu"] = ("not recorded", here.get("cpu"))
+    return changes
 
 
 def study_config_from_manifest(manifest: dict, *, source: str) -> StudyConfig:
@@ -93,4 +108,4 @@ def reproduce_cell(cell_dir: str | Path, output_dir: str | Path) -> ReproduceRes
     rerun_dir = Path(output_dir) / "cells" / cell.key
     rerun = json.loads((rerun_dir / DONE_FILE).read_text())["accuracy"]
     return ReproduceResult({mode: (float(recorded[mode]), float(rerun[mode])) for mode in recorded}, rerun_dir,
-                           version_changes(manifest.get("versions", {})))
+                           environment_changes(manifest))

@@ -170,10 +170,30 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+
+
+def cpu_info() -> dict[str, Any]:
+    """The processor's model name and bf16 instruction sets (/proc/cpuinfo on Linux). bf16 kernels differ between
+    CPUs (AMX tiles on one, AVX512-BF16 on another), so the same cell can train to other weights elsewhere."""
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                name = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    except OSError:
+        pass
+    return {"cpu": name, "cpu_bf16": [flag for flag in BF16_CPU_FLAGS if flag in flags]}
+
+
 def host_info() -> dict[str, Any]:
     import torch
 
-    info: dict[str, Any] = {"hostname": socket.gethostname(), "platform": platform.platform(),
+    info: dict[str, Any] = {"hostname": socket.gethostname(), "platform": platform.platform(), **cpu_info(),
                             "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
     if torch.cuda.is_available():
         info["cuda_devices"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
