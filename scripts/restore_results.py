@@ -63,6 +63,19 @@ def restore_audits(published: Path, dest: Path) -> None:
             shutil.copy2(audit, dest / "audits" / audit.name)
 
 
+def _check_published_cell(published: Path, key: str, results: pd.DataFrame,
+                          by_cell: dict[str, pd.DataFrame]) -> None:
+    """Exit with one line naming what a damaged copy lacks, before anything of the cell is written."""
+    source = published / "cells" / key
+    needed = [source / name for name in ("manifest.json", "cell.json", DONE_FILE)]
+    needed += [source / "eval" / mode / "metrics.json" for mode in results["mode"]]
+    for path in needed:
+        if not path.is_file():
+            sys.exit(f"{path}: missing (results.csv names cell {key})")
+    if key not in by_cell:
+        sys.exit(f"{published / 'predictions.parquet'}: no predictions of cell {key} (results.csv names it)")
+
+
 def restore_cell(published: Path, dest: Path, key: str, results: pd.DataFrame, predictions: pd.DataFrame) -> None:
     """Assemble one finished cell in a scratch folder beside DEST/cells and rename it into place."""
     source = published / "cells" / key
@@ -101,18 +114,23 @@ def main() -> None:
             sys.exit(f"{args.published}: no {name} (not a copy made by scripts/publish_results.py)")
     results = pd.read_csv(args.published / "results.csv", dtype={"cell": str})
     predictions = pd.read_parquet(args.published / "predictions.parquet")
+    for path, frame, columns in ((args.published / "results.csv", results, ("cell", "mode") + TRAIN_RESULT_COLUMNS),
+                                 (args.published / "predictions.parquet", predictions,
+                                  ("cell", "mode") + PREDICTION_FIELDS)):
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            sys.exit(f"{path}: no column {missing[0]} (not a copy made by scripts/publish_results.py)")
     _check_same_study(args.published, args.dest)
     restore_audits(args.published, args.dest)
     (args.dest / "cells").mkdir(parents=True, exist_ok=True)
     restored = kept = 0
     by_cell = dict(tuple(predictions.groupby("cell")))
     for key, rows in results.groupby("cell", sort=True):
-        if not (args.published / "cells" / key / DONE_FILE).is_file():
-            sys.exit(f"{args.published / 'cells' / key}: no {DONE_FILE} record (results.csv names this cell)")
         if (args.dest / "cells" / key).exists():
             kept += 1
             continue
-        restore_cell(args.published, args.dest, key, rows, by_cell.get(key, predictions.iloc[:0]))
+        _check_published_cell(args.published, key, rows, by_cell)
+        restore_cell(args.published, args.dest, key, rows, by_cell[key])
         restored += 1
     print(f"restored {restored} finished cells into {args.dest / 'cells'}"
           + (f" ({kept} already there, left as they are)" if kept else ""))

@@ -9,7 +9,7 @@ import pytest
 
 from cotdistill.errors import DataError
 from cotdistill.study.reproduce import reproduce_cell, study_config_from_manifest
-from cotdistill.study.runner import DONE_FILE, expand_grid
+from cotdistill.study.runner import DONE_FILE, expand_grid, host_info
 
 
 def _cells(reference):
@@ -107,7 +107,7 @@ def test_a_rerun_under_other_library_versions_or_another_cpu_names_them(tiny_stu
     assert set(result.environment_changes) == {"transformers", "no-such-library", "cpu"}
     assert result.environment_changes["transformers"][0] == "4.0.0"
     assert result.environment_changes["no-such-library"] == ("1.0", None)
-    assert result.environment_changes["cpu"] == ("Another CPU", manifest_cpu_here())
+    assert result.environment_changes["cpu"] == ("Another CPU", host_info()["cpu"])
     assert main(["reproduce", str(cell_dir), "-o", str(tmp_path / "rerun2")]) == 0
     out = capsys.readouterr().out
     assert "environment differs" in out and "transformers 4.0.0 -> " in out
@@ -115,14 +115,8 @@ def test_a_rerun_under_other_library_versions_or_another_cpu_names_them(tiny_stu
 
     del manifest["host"]["cpu"]
     (cell_dir / "manifest.json").write_text(json.dumps(manifest))
-    assert reproduce_cell(cell_dir, tmp_path / "rerun3").environment_changes["cpu"] == ("not recorded",
-                                                                                          manifest_cpu_here())
-
-
-def manifest_cpu_here() -> str:
-    from cotdistill.study.runner import host_info
-
-    return host_info()["cpu"]
+    changes = reproduce_cell(cell_dir, tmp_path / "rerun3").environment_changes
+    assert changes["cpu"] == ("not recorded", host_info()["cpu"])
 
 
 def test_a_rerun_in_the_recorded_environment_says_nothing_about_it(tiny_study_run, tmp_path, capsys):

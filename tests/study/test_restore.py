@@ -84,3 +84,24 @@ def test_restoring_into_another_studys_directory_is_refused_in_one_line(tiny_stu
 
     missing = script("restore_results.py", tmp_path / "nothing-here", tmp_path / "dest")
     assert missing.returncode != 0 and "publish_results.py" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_damaged_copy_is_refused_in_one_line_naming_what_it_lacks(tiny_study_yaml, tmp_path):
+    original = run_study(load_study_config(tiny_study_yaml({"variants": [{"name": "label_only"}]})),
+                         tmp_path / "original", live=False)
+    assert main(["report", str(original)]) == 0
+    published = tmp_path / "published"
+    assert script("publish_results.py", original, published).returncode == 0
+    (metrics,) = published.glob("cells/*/eval/label_first/metrics.json")
+    metrics.unlink()
+
+    completed = script("restore_results.py", published, tmp_path / "dest")
+    assert completed.returncode != 0
+    err = completed.stderr.strip()
+    assert err.count("\n") == 0 and str(metrics) in err and "Traceback" not in err
+    assert not list((tmp_path / "dest" / "cells").iterdir())
+
+    results = pd.read_csv(published / "results.csv").drop(columns=["final_loss"])
+    results.to_csv(published / "results.csv", index=False)
+    completed = script("restore_results.py", published, tmp_path / "dest")
+    assert completed.returncode != 0 and "final_loss" in completed.stderr and "Traceback" not in completed.stderr
