@@ -17,9 +17,11 @@ learning rate and thread count, each after a two-step warm-up run (oneDNN primit
 
 Reported: target tokens/s of each (target = label + rationale + EOS tokens: what the student is trained to emit;
 the same count for both, so the ratio is the speed-up), their ratio, each path's final logged loss (the baseline's
-is over all tokens, prompt included, so the two are not comparable), the bf16 and fp32 matmul peak of this
-machine measured on the spot (square matmuls), and the cotdistill path's MFU = 6 x parameters x tokens/s / bf16
-peak, counting ALL non-padding tokens processed (prompt and target).
+is over all tokens, prompt included, so the two are not comparable), the matmul peak of this machine in the
+precision the cotdistill path trains in, measured on the spot (square matmuls: bf16 where the CPU has a bf16 fast
+path, fp32 otherwise -- bf16 is only emulated on an AVX2 CPU, where its 4096^3 matmuls take minutes), and the
+cotdistill path's MFU = 6 x parameters x tokens/s / that peak, counting ALL non-padding tokens processed (prompt and
+target). ``ATEN_CPU_CAPABILITY=avx2`` runs it as on a CPU without bf16.
 """
 
 from __future__ import annotations
@@ -116,9 +118,15 @@ def student_loader(args):
 
 def precision_steps(load, batch: int = 8, length: int = 128, target_from: int = 60, reps: int = 3) -> dict:
     """Seconds per training step (forward, backward, AdamW) of random tokens in three precisions: fp32 weights;
-    fp32 weights under bf16 autocast; bf16 weights. Logits only at positions >= ``target_from``."""
+    fp32 weights under bf16 autocast; bf16 weights (the bf16 two only where the CPU has a bf16 fast path). Logits
+    only at positions >= ``target_from``."""
+    from cotdistill.hardware import cpu_bf16_fast
+
     out = {}
-    for mode in ("fp32", "autocast_bf16", "bf16_weights"):
+    modes = ("fp32", "autocast_bf16", "bf16_weights") if cpu_bf16_fast() else ("fp32",)
+    if len(modes) == 1:
+        print("no bf16 fast path on this CPU (or ATEN_CPU_CAPABILITY below avx512): timing fp32 only", flush=True)
+    for mode in modes:
         model, _ = load()
         if mode == "bf16_weights":
             model = model.to(torch.bfloat16)
@@ -163,6 +171,7 @@ def main() -> None:
     parser.add_argument("--json", help="also write the results to this JSON file")
     args = parser.parse_args()
 
+    from cotdistill.hardware import cpu_capability
     from cotdistill.train.trainer import bf16_supported
 
     torch.set_num_threads(args.threads)
@@ -173,7 +182,10 @@ def main() -> None:
         if args.json:
             Path(args.json).write_text(json.dumps({"seconds_per_step": steps, "loadavg_before": load_before}))
         return
-    peaks = {"bf16": matmul_peak(torch.bfloat16), "fp32": matmul_peak(torch.float32)}
+    precision = "bf16" if bf16_supported() else "fp32"
+    peak = matmul_peak(torch.bfloat16 if precision == "bf16" else torch.float32)
+    print(f"ATen {cpu_capability()}: training in {precision}; {precision} matmul peak {peak / 1e9:.0f} GFLOP/s",
+          flush=True)
     load_student = student_loader(args)
     _, tokenizer = load_student()
     instances, source = load_data(Path(args.shared), args.examples, tokenizer, args.seed)
@@ -202,18 +214,17 @@ def main() -> None:
             print(f"{name}: {seconds:.1f} s, {target_tokens / seconds:.1f} target tok/s, "
                   f"{all_tokens / seconds:.1f} tok/s (all non-pad), final loss {loss}", flush=True)
     ours = results["cotdistill"]
-    mfu = 6 * params * ours["all_tokens_per_s"] / peaks["bf16"]
+    mfu = 6 * params * ours["all_tokens_per_s"] / peak
     summary = {
         "model": args.model, "random_init": args.random_init, "parameters": params, "data": source,
         "sequences": len(instances),
-        "batch_size": args.batch_size, "threads": args.threads, "bf16_used": bf16_supported(),
-        "peak_flops": peaks, "results": results,
+        "batch_size": args.batch_size, "threads": args.threads, "cpu_capability": cpu_capability(),
+        "bf16_used": precision == "bf16", "peak_flops": {precision: peak}, "results": results,
         "speedup_target_tokens": ours["target_tokens_per_s"] / results["baseline"]["target_tokens_per_s"],
-        "mfu_all_tokens_vs_bf16_peak": mfu, "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
+        f"mfu_all_tokens_vs_{precision}_peak": mfu, "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
     }
-    print(f"matmul peak: bf16 {peaks['bf16'] / 1e9:.0f} GFLOP/s, fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s")
     print(f"speed-up (target tokens/s): {summary['speedup_target_tokens']:.2f}x")
-    print(f"cotdistill MFU (6 x {params / 1e6:.1f}M params x all non-pad tokens/s / bf16 peak): {mfu:.1%}")
+    print(f"cotdistill MFU (6 x {params / 1e6:.1f}M params x all non-pad tokens/s / {precision} peak): {mfu:.1%}")
     print(f"load average before {load_before[0]:.1f}, after {summary['loadavg_after'][0]:.1f} "
           f"(other processes share the CPU when these are above 0)")
     if args.json:

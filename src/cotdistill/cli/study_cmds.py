@@ -89,13 +89,23 @@ def report(
 def demo(
     output: Path = typer.Option(Path("cotdistill-demo"), "-o", "--output", help="Output directory; rerunning "
                                                                                "resumes it."),
+    budget: str = typer.Option("15m", "--budget", help=(
+        "Wall-time budget (e.g. 15m, 900s, 1h). The demo first times this machine on a few training steps and "
+        "answers, then runs the largest size of the study that fits (fewer seeds, then fewer questions) and "
+        "prints that plan with its ETA before training.")),
 ) -> None:
-    """Run the offline demo study (synthetic task, SmolLM2-135M, four variants, two seeds) and write its report."""
+    """Run the offline demo study (synthetic task, SmolLM2-135M, four variants), sized to a time budget, and
+    write its report."""
+    import time
+
     from cotdistill.study.config import load_study_config
+    from cotdistill.study.demo import parse_budget, plan_demo
     from cotdistill.study.runner import run_study
 
+    started = time.perf_counter()
+    budget_seconds = parse_budget(budget)
     config = demo_config_path()
-    cfg = load_study_config(config)
+    cfg, _ = plan_demo(load_study_config(config), output, budget_seconds, started=started, echo=typer.echo)
     run_study(cfg, output, config_text=config.read_text(), config_file=f"cotdistill (packaged) {config.name}")
     _finish(output, True)
 

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from cotdistill.errors import ConfigError
+from cotdistill.hardware import bf16_fast
 
 
 def encode_prompt(tokenizer: Any, text: str) -> list[int]:
@@ -65,15 +66,6 @@ def cache_keyword(model: Any) -> str:
     return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
-def bf16_is_fast(device: torch.device) -> bool:
-    """Whether the device has native bf16 matmuls (CUDA with bf16, or a CPU with AVX512-BF16 / AMX)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-    return False
-
-
 _DTYPE_NAMES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
 
 
@@ -97,7 +89,7 @@ def inference_context(model: Any, setting: str) -> tuple[contextlib.AbstractCont
     if setting == "fp32" and weights != torch.float32:
         raise ConfigError(f"fp32 evaluation asked for, but the model's weights are {weights_name}; "
                           "load the model in fp32", field="eval.dtype")
-    wants_bf16 = setting == "bf16" or (setting == "auto" and bf16_is_fast(device))
+    wants_bf16 = setting == "bf16" or (setting == "auto" and bf16_fast(device))
     if wants_bf16 and weights == torch.float32:
         return _bf16_autocast(device.type), "bf16"
     if setting == "bf16" and weights != torch.bfloat16:

@@ -364,6 +364,10 @@ def write_report(root: str | Path, *, overwrite: bool = True, only: dict[str, li
 
     md = [f"# {title}", ""]
     body_html = [f"<h1>{html.escape(title)}</h1>"]
+    # The study's own notes (e.g. how the demo sized itself to its time budget) come before any number.
+    for line in outputs.study.get("config", {}).get("notes", []):
+        md += [f"> {line}", ""]
+        body_html.append(f'<p class="note">{html.escape(line)}</p>')
     for heading, note, table, css in sections:
         md += [f"## {heading}", ""]
         body_html.append(f"<h2>{html.escape(heading)}</h2>")

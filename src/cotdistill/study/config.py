@@ -149,13 +149,16 @@ class StudyConfig(StageConfig):
     train: TrainConfig = Field(default_factory=TrainConfig, description="Training settings (seed: from `seeds`).")
     eval: StudyEvalConfig = Field(default_factory=StudyEvalConfig, description="Evaluation settings per mode.")
     output_dir: str | None = Field(None, description="Where results go (the CLI's -o overrides it).")
+    notes: list[str] = Field(default_factory=list, description=(
+        "Lines shown at the top of the report (e.g. how `cotdistill demo` sized itself); not part of the "
+        "study's identity."))
 
     def variant_entries(self) -> list[tuple[int, str, VariantConfig]]:
         """(index in `variants`, label, config) of every variant of the grid, k values expanded."""
         return [(i, label, cfg) for i, v in enumerate(self.variants) for label, cfg in v.expand()]
 
     def study_hash(self) -> str:
-        return config_hash(self.model_dump(mode="json", exclude={"output_dir"}))
+        return config_hash(self.model_dump(mode="json", exclude={"output_dir", "notes"}))
 
 
 def yaml_key(loc: tuple[Any, ...] | list[Any]) -> str:

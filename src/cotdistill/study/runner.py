@@ -193,7 +193,11 @@ def cpu_info() -> dict[str, Any]:
 def host_info() -> dict[str, Any]:
     import torch
 
+    from cotdistill.hardware import cpu_bf16_fast, cpu_capability
+
+    # cpu_capability / bf16_fast: what this run used, after ATEN_CPU_CAPABILITY (the flags are what the CPU has).
     info: dict[str, Any] = {"hostname": socket.gethostname(), "platform": platform.platform(), **cpu_info(),
+                            "cpu_capability": cpu_capability(), "bf16_fast": cpu_bf16_fast(),
                             "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads()}
     if torch.cuda.is_available():
         info["cuda_devices"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]

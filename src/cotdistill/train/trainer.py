@@ -46,6 +46,7 @@ from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_group
 from transformers.trainer_utils import get_last_checkpoint
 
 from cotdistill.errors import ConfigError
+from cotdistill.hardware import bf16_fast
 from cotdistill.train.config import StudentConfig, TrainConfig
 from cotdistill.train.student import as_student_config, load_student, prepare_tokenizer_for_training
 from cotdistill.variants.base import TrainingInstance
@@ -246,12 +247,8 @@ class _FinalStep(TrainerCallback):
 
 
 def bf16_supported() -> bool:
-    """CUDA with bf16, or a CPU with a bf16 matmul fast path (AMX or AVX512-BF16)."""
-    if torch.cuda.is_available():
-        return torch.cuda.is_bf16_supported()
-    cpu = getattr(torch, "cpu", None)
-    return bool(cpu is not None and (getattr(cpu, "_is_amx_tile_supported", lambda: False)()
-                                     or getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()))
+    """bf16 pays off on the device training runs on: CUDA with bf16, or a CPU with a bf16 matmul fast path."""
+    return bf16_fast("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def resolve_bf16(train_cfg: TrainConfig) -> bool:
