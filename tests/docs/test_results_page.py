@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# Minutes on 2 cores: run by CI after the default suite (-m extended), not in it.
+pytestmark = pytest.mark.extended
+
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED = ROOT / "docs" / "results" / "local-study"
 RESULTS_PAGE = ROOT / "docs" / "results.md"

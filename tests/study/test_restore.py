@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import subprocess
 import sys
@@ -12,6 +14,9 @@ import pandas as pd
 from cotdistill.cli.main import main
 from cotdistill.study.config import load_study_config
 from cotdistill.study.runner import DONE_FILE, run_study
+
+# Minutes on 2 cores: run by CI after the default suite (-m extended), not in it.
+pytestmark = pytest.mark.extended
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 

@@ -60,6 +60,7 @@ def test_rerun_of_a_finished_study_computes_nothing(tiny_study_run):
     pd.testing.assert_frame_equal(before[0], _comparable(reference)[0])
 
 
+@pytest.mark.extended  # kills and restarts real processes: CI runs it after the default suite
 def test_sigkilled_study_resumes_without_recomputing_and_matches_an_uninterrupted_run(tiny_study_run, tmp_path):
     config, reference = tiny_study_run
     cfg = load_study_config(config)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import signal
@@ -39,6 +41,7 @@ def _asked(log) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
+@pytest.mark.extended  # kills and restarts real processes: CI runs it after the default suite
 def test_sigkill_mid_run_then_rerun_answers_every_question_exactly_once(tmp_path):
     n = 30
     task = tmp_path / "questions.jsonl"

@@ -19,7 +19,7 @@ from conftest import make_examples
 from cotdistill.teacher import OpenAIBackend, TeachConfig, teach
 from cotdistill.train.tiny import build_tiny_model
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.extended]
 
 CHAT_TEMPLATE = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
                  "{% if add_generation_prompt %}assistant:{% endif %}")

@@ -17,6 +17,9 @@ from cotdistill.train.config import TrainConfig
 from cotdistill.train.tiny import build_tiny_model
 from cotdistill.train.trainer import train_student
 
+# Minutes on 2 cores: run by CI after the default suite (-m extended), not in it.
+pytestmark = pytest.mark.extended
+
 SCRIPT = textwrap.dedent("""
     import sys
     sys.path.insert(0, {helpers!r})

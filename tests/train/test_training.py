@@ -62,6 +62,7 @@ class StopAfterSave(TrainerCallback):
             raise KeyboardInterrupt("simulated interruption")
 
 
+@pytest.mark.extended  # kills and restarts real processes: CI runs it after the default suite
 def test_interrupted_run_resumes_to_the_same_weights(tiny_tokenizer, tmp_path):
     instances = tiny_instances(tiny_tokenizer, 6)
     cfg = TrainConfig(batch_size=2, epochs=2, save_steps=2, bf16=False, logging_steps=1, learning_rate=1e-3)
