@@ -38,6 +38,10 @@ from cotdistill.data.tasks import split_inline_options
 from cotdistill.errors import ConfigError, DataError
 
 RationaleFormat = Literal["jsonl", "csv", "palm_cqa"]
+#: palm_cqa: the completions for CSQA train ("train") or for CSQA dev ("test").
+RationaleSplit = Literal["train", "test"]
+#: How the teacher's label is read: an explicit statement only, or also the last choice mentioned.
+LabelMatch = Literal["strict", "flexible"]
 #: What to train on when the teacher's label disagrees with the gold label (see :func:`apply_label_policy`).
 LabelPolicy = Literal["keep", "drop", "relabel"]
 LABEL_POLICIES: tuple[str, ...] = ("keep", "drop", "relabel")
@@ -49,7 +53,7 @@ class RationaleConfig(StageConfig):
     path: str = Field(..., description="Rationale file (jsonl, csv) or the palm_cqa folder.")
     format: RationaleFormat = Field("jsonl", description="jsonl (the store), csv (id,text,gold_rationale) or "
                                                          "palm_cqa (Distilling Step-by-Step PaLM completions).")
-    split: Literal["train", "test"] | None = Field(
+    split: RationaleSplit | None = Field(
         None, description="palm_cqa: which completions, train (CSQA train) or test (CSQA dev).")
     id_field: str = Field("id", description="csv: column of the example id.")
     text_field: str = Field("gold_rationale", description="csv: column of the teacher's rationale.")
@@ -60,7 +64,7 @@ class RationaleConfig(StageConfig):
     strip_answer_statement: bool = Field(
         False, description="Remove the leading/trailing answer statement ('The answer is B because', 'So the "
                            "answer is (d) ...') so the text is only the reasoning (the label is parsed first).")
-    label_match: Literal["strict", "flexible"] = Field(
+    label_match: LabelMatch = Field(
         "strict", description="How the teacher's label is read: strict (an explicit statement) or flexible (also "
                               "the last choice letter or text mentioned).")
     label_policy: LabelPolicy = Field(
