@@ -44,7 +44,8 @@ def test_tasks_show(capsys):
 
 
 def test_tasks_show_generic_fields(capsys):
-    code, out, _ = run(capsys, "tasks", "show", "--task", "csv", "--task-path", str(FIXTURES / "generic" / "validation.csv"),
+    code, out, _ = run(capsys, "tasks", "show", "--task", "csv", "--task-path",
+                       str(FIXTURES / "generic" / "validation.csv"),
                        "--field", "choices=a,b,c", "--field", "answer=label", "-n", "1")
     assert code == 0 and "*B: a cork" in out
 
@@ -63,8 +64,8 @@ def test_tasks_show_bad_input(capsys, argv, needles):
 
 def test_rationales_import_writes_a_store_and_refuses_to_overwrite(capsys, tmp_path):
     out_path = tmp_path / "store.jsonl"
-    argv = ("rationales", "import", "--rationales-format", "csv", "--rationales", str(FIXTURES / "rationales.csv"), "--task",
-            "commonsense_qa", "--task-path", CSQA, "--split", "dev", "--output", str(out_path))
+    argv = ("rationales", "import", "--rationales-format", "csv", "--rationales", str(FIXTURES / "rationales.csv"),
+            "--task", "commonsense_qa", "--task-path", CSQA, "--split", "dev", "--output", str(out_path))
     code, out, _ = run(capsys, *argv)
     assert code == 0
     assert "wrote 4 rationales" in out and "accuracy_when_stated" in out
@@ -78,7 +79,8 @@ def test_rationales_import_writes_a_store_and_refuses_to_overwrite(capsys, tmp_p
 
 def test_rationales_import_palm_without_task(capsys, tmp_path):
     out_path = tmp_path / "palm.jsonl"
-    code, out, _ = run(capsys, "rationales", "import", "--rationales-format", "palm_cqa", "--rationales", str(FIXTURES / "palm_cqa"),
+    code, out, _ = run(capsys, "rationales", "import", "--rationales-format", "palm_cqa", "--rationales",
+                       str(FIXTURES / "palm_cqa"),
                        "--rationales-split", "train", "--strip-answer-statement", "--output", str(out_path))
     assert code == 0 and "3 of 4 state a label" in out
     assert "So the answer is" not in read_rationales(out_path)["tr1"].text
@@ -97,7 +99,8 @@ def test_rationales_audit(capsys, tmp_path):
 
 @pytest.mark.parametrize("argv, needles", [
     (("rationales", "import", "--rationales-format", "xml", "--rationales", "x", "--output", "o.jsonl"), ("format",)),
-    (("rationales", "import", "--rationales-format", "palm_cqa", "--rationales", str(FIXTURES / "palm_cqa"), "--output", "o.jsonl"),
+    (("rationales", "import", "--rationales-format", "palm_cqa", "--rationales", str(FIXTURES / "palm_cqa"),
+      "--output", "o.jsonl"),
      ("rationales.split",)),
     (("rationales", "audit", "--rationales", "/absent.jsonl", "--task", "commonsense_qa", "--task-path", CSQA,
       "--split", "dev"), ("/absent.jsonl", "not found")),

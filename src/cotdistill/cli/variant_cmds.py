@@ -10,7 +10,13 @@ from rich.text import Text
 
 from cotdistill.cli.app import app
 from cotdistill.cli.data_cmds import parse_field_flags, rationale_config_from_flags, task_config_from_flags
-from cotdistill.cli.options import field_type, num_examples_option, rationales_format_option, rationales_option, task_path_option
+from cotdistill.cli.options import (
+    field_type,
+    num_examples_option,
+    rationales_format_option,
+    rationales_option,
+    task_path_option,
+)
 from cotdistill.data.rationales import LabelPolicy, RationaleFormat, RationaleSplit, apply_label_policy, load_rationales
 from cotdistill.data.tasks import load_task
 from cotdistill.errors import ConfigError
