@@ -56,8 +56,14 @@ def read_rationales(path: str | Path) -> dict[str, Rationale]:
         for key in ("id", "text"):
             if key not in rec:
                 raise DataError("missing", path=path, line=lineno, field=key)
-        if not isinstance(rec["text"], str):
-            raise DataError("must be a string", path=path, line=lineno, field="text")
+        for key, kinds, what in (("id", (str, int), "a string"), ("text", str, "a string"),
+                                 ("teacher_label", (str, type(None)), "a string or null"),
+                                 ("source", str, "a string"), ("meta", (dict, type(None)), "a mapping")):
+            if key in rec and (not isinstance(rec[key], kinds) or isinstance(rec[key], bool)):
+                raise DataError(f"must be {what}, got {type(rec[key]).__name__}", path=path, line=lineno,
+                                field=key)
+        if str(rec["id"]).strip() == "":
+            raise DataError("empty id", path=path, line=lineno, field="id")
         rid = str(rec["id"])
         if rid in out:
             raise DataError(f"duplicate id '{rid}'", path=path, line=lineno, field="id")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import re
 from collections import Counter
@@ -36,6 +37,7 @@ from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale, read_rationales
 from cotdistill.data.tasks import split_inline_options
 from cotdistill.errors import ConfigError, DataError
+from cotdistill.files import read_text
 
 RationaleFormat = Literal["jsonl", "csv", "palm_cqa"]
 #: palm_cqa: the completions for CSQA train ("train") or for CSQA dev ("test").
@@ -153,45 +155,47 @@ def choices_from_prompt(prompt: str) -> dict[str, str] | None:
 
 def _load_csv(cfg: RationaleConfig, known: dict[str, Example]) -> dict[str, Rationale]:
     path = Path(cfg.path)
-    if not path.is_file():
-        raise DataError("rationale file not found", path=path)
     source = cfg.source or _default_source(path)
     out: dict[str, Rationale] = {}
     first_line: dict[str, int] = {}
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
+    reader = csv.DictReader(io.StringIO(read_text(path, what="rationale file"), newline=""))
+    try:
         header = reader.fieldnames or []
-        for column in (cfg.id_field, cfg.text_field):
-            if column not in header:
-                raise DataError(f"missing column (header has {header})", path=path, line=1, field=column)
-        use_prompt = cfg.prompt_field is not None and cfg.prompt_field in header
-        start = reader.line_num + 1
-        try:
-            for rec in reader:
-                # A quoted newline makes a record span lines: report the line where it starts.
-                line, start = start, reader.line_num + 1
-                rid = (rec.get(cfg.id_field) or "").strip()
-                text = rec.get(cfg.text_field)
-                if not rid:
-                    raise DataError("empty id", path=path, line=line, field=cfg.id_field)
-                if rid in out:
-                    raise DataError(f"duplicate id '{rid}' (first on line {first_line[rid]})", path=path, line=line,
-                                    field=cfg.id_field)
-                if text is None or not text.strip():
-                    raise DataError("empty rationale", path=path, line=line, field=cfg.text_field)
-                example = known.get(rid)
-                meta: dict[str, Any] = {"line": line}
-                if example is None and use_prompt:
-                    choices = choices_from_prompt(rec.get(cfg.prompt_field) or "")
-                    if choices:
-                        example = Example(id=rid, question="", choices=choices, answer=None)
-                        meta["choices_from"] = "prompt"
-                label, how = _parsed(text, example, cfg)
-                out[rid] = Rationale(id=rid, text=text.strip(), teacher_label=label, source=source,
-                                     meta={**meta, **how})
-                first_line[rid] = line
-        except csv.Error as err:
-            raise DataError(f"unparseable CSV ({err})", path=path, line=reader.line_num) from None
+    except csv.Error as err:
+        raise DataError(f"unparseable CSV header ({err})", path=path, line=1) from None
+    for column in (cfg.id_field, cfg.text_field):
+        if column not in header:
+            raise DataError(f"missing column (header has {header})", path=path, line=1, field=column)
+    use_prompt = cfg.prompt_field is not None and cfg.prompt_field in header
+    start = reader.line_num + 1
+    try:
+        for rec in reader:
+            # A quoted newline makes a record span lines: report the line where it starts.
+            line, start = start, reader.line_num + 1
+            rid = (rec.get(cfg.id_field) or "").strip()
+            text = rec.get(cfg.text_field)
+            if not rid:
+                raise DataError("empty id", path=path, line=line, field=cfg.id_field)
+            if rid in out:
+                raise DataError(f"duplicate id '{rid}' (first on line {first_line[rid]})", path=path, line=line,
+                                field=cfg.id_field)
+            if text is None or not text.strip():
+                raise DataError("empty rationale", path=path, line=line, field=cfg.text_field)
+            example = known.get(rid)
+            meta: dict[str, Any] = {"line": line}
+            if example is None and use_prompt:
+                choices = choices_from_prompt(rec.get(cfg.prompt_field) or "")
+                if choices:
+                    example = Example(id=rid, question="", choices=choices, answer=None)
+                    meta["choices_from"] = "prompt"
+            label, how = _parsed(text, example, cfg)
+            out[rid] = Rationale(id=rid, text=text.strip(), teacher_label=label, source=source,
+                                 meta={**meta, **how})
+            first_line[rid] = line
+    except csv.Error as err:
+        raise DataError(f"unparseable CSV ({err})", path=path, line=reader.line_num) from None
+    if not out:
+        raise DataError("no rationales (the file has no rows)", path=path)
     return out
 
 
@@ -220,19 +224,19 @@ def _load_palm_cqa(cfg: RationaleConfig, known: dict[str, Example]) -> dict[str,
     completions: list[tuple[Path, int, Any]] = []
     for file in _palm_completion_files(folder, cfg.split):
         try:
-            items = json.loads(file.read_text(encoding="utf-8"))
+            items = json.loads(read_text(file))
         except json.JSONDecodeError as err:
             raise DataError(f"unparseable JSON ({err.msg})", path=file, line=err.lineno) from None
         if not isinstance(items, list):
             raise DataError("must be a JSON list of completions", path=file)
         completions.extend((file, i, item) for i, item in enumerate(items))
     questions_path = folder / f"cqa_{cfg.split}.json"
-    if not questions_path.is_file():
-        raise DataError("question file not found", path=questions_path)
-    questions = [line for line in questions_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [line for line in read_text(questions_path, what="question file").split("\n") if line.strip()]
     if len(questions) != len(completions):
         raise DataError(f"{len(questions)} questions but {len(completions)} completions in llm/{cfg.split}_CoT_*.json",
                         path=questions_path)
+    if not questions:
+        raise DataError("no questions and no completions (the files are empty)", path=questions_path)
     source = cfg.source or f"palm_cqa/{cfg.split}"
     out: dict[str, Rationale] = {}
     for lineno, (raw_question, (file, index, completion)) in enumerate(zip(questions, completions, strict=True), 1):
@@ -240,6 +244,8 @@ def _load_palm_cqa(cfg: RationaleConfig, known: dict[str, Example]) -> dict[str,
             row = json.loads(raw_question)
         except json.JSONDecodeError as err:
             raise DataError(f"unparseable JSON ({err.msg})", path=questions_path, line=lineno) from None
+        if not isinstance(row, dict):
+            raise DataError("each line must be a JSON object", path=questions_path, line=lineno)
         for key in ("id", "choices"):
             if key not in row:
                 raise DataError("missing", path=questions_path, line=lineno, field=key)

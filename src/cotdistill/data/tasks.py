@@ -25,6 +25,7 @@ Other modules add tasks with ``@register_task("name")`` on a function ``loader(c
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
 import re
@@ -38,6 +39,7 @@ from cotdistill.configbase import StageConfig
 from cotdistill.data.example import Example
 from cotdistill.data.jsonl import read_jsonl
 from cotdistill.errors import ConfigError, DataError
+from cotdistill.files import read_text
 from cotdistill.registry import Registry
 
 SPLITS = ("train", "validation", "test")
@@ -99,6 +101,8 @@ def load_task(cfg: TaskConfig) -> list[Example]:
     """The examples of ``cfg``'s task and split, validated, subsampled to ``cfg.limit``."""
     loader = TASKS.get(cfg.name, field="task.name")
     examples = loader(cfg)
+    if not examples:
+        raise DataError(f"task '{cfg.name}' has no examples in split '{cfg.split}'", path=cfg.path)
     _check_loaded(examples, cfg.name)
     return subsample(examples, cfg.limit, cfg.seed)
 
@@ -368,7 +372,7 @@ def _add_quarel_original(rows: _Rows, line: int, rec: dict[str, Any]) -> None:
     index = rec.get("answer_index")
     if index is None and rows.labels_required:
         raise rows.error("missing gold label (only the test split may be unlabeled)", line, "answer_index")
-    if index is not None and index not in (0, 1):
+    if index is not None and (type(index) is not int or index not in (0, 1)):
         raise rows.error(f"must be 0 or 1, got {index!r}", line, "answer_index")
     meta = {k: rec[k] for k in ("world_literals", "logical_form_pretty") if k in rec}
     rows.add(line, id=_get(rec, "id", rows, line), question=stem, choices=choices,
@@ -530,18 +534,19 @@ def load_csv_task(cfg: TaskConfig) -> list[Example]:
     fields = _generic_fields(cfg)
     path = _generic_path(cfg, "csv")
     rows = _Rows(path, labels_required=cfg.canonical_split() != "test")
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        start = 2
-        try:
-            for rec in reader:
-                # A quoted newline makes a record span lines: report the line where it starts.
-                line, start = start, reader.line_num + 1
-                if None in rec:
-                    raise rows.error(f"{len(rec[None])} more value(s) than header columns", line)
-                _add_generic(rows, line, {k: v for k, v in rec.items() if v is not None}, fields, json_choices=True)
-        except csv.Error as err:
-            raise rows.error(f"unparseable CSV ({err})", reader.line_num) from None
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
+    start = 2
+    try:
+        if not reader.fieldnames:
+            raise rows.error("no header row (the file is empty)", 1)
+        for rec in reader:
+            # A quoted newline makes a record span lines: report the line where it starts.
+            line, start = start, reader.line_num + 1
+            if None in rec:
+                raise rows.error(f"{len(rec[None])} more value(s) than header columns", line)
+            _add_generic(rows, line, {k: v for k, v in rec.items() if v is not None}, fields, json_choices=True)
+    except csv.Error as err:
+        raise rows.error(f"unparseable CSV ({err})", reader.line_num) from None
     return rows.examples
 
 
