@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from pathlib import Path
 
 from cotdistill.errors import DataError
@@ -21,3 +24,36 @@ def read_text(path: str | Path, *, what: str = "file") -> str:
         column = err.start - data.rfind(b"\n", 0, err.start)
         raise DataError(f"not UTF-8 text (byte 0x{data[err.start]:02x} at column {column}); save it as UTF-8",
                         path=path, line=line) from None
+
+
+def read_csv(path: str | Path, *, what: str = "file") -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The header of a CSV file and its ``(line number, {column: value})`` rows.
+
+    Blank lines (also before the header) are skipped; a row that spans lines (a quoted newline) is numbered by
+    the line where it starts; a row with fewer values than the header lacks the last columns' keys; more values
+    than columns, a file without a header or unparseable CSV is a :class:`DataError` naming file and line.
+    """
+    path = Path(path)
+    reader = csv.reader(io.StringIO(read_text(path, what=what), newline=""))
+    try:
+        header = next((row for row in reader if any(cell.strip() for cell in row)), None)
+    except csv.Error as err:
+        raise DataError(f"unparseable CSV ({err})", path=path, line=reader.line_num) from None
+    if header is None:
+        raise DataError("no header row (the file is empty)", path=path)
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        start = reader.line_num + 1
+        try:
+            for row in reader:
+                line, start = start, reader.line_num + 1
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) > len(header):
+                    raise DataError(f"{len(row) - len(header)} more value(s) than header columns", path=path,
+                                    line=line)
+                yield line, dict(zip(header, row))
+        except csv.Error as err:
+            raise DataError(f"unparseable CSV ({err})", path=path, line=reader.line_num) from None
+
+    return header, rows()

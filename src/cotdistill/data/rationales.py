@@ -19,9 +19,7 @@ How the label was read (``strict`` / ``flexible`` and what was seen, see :mod:`c
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 import re
 from collections import Counter
@@ -37,7 +35,7 @@ from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale, read_rationales
 from cotdistill.data.tasks import split_inline_options
 from cotdistill.errors import ConfigError, DataError
-from cotdistill.files import read_text
+from cotdistill.files import read_csv, read_text
 
 RationaleFormat = Literal["jsonl", "csv", "palm_cqa"]
 #: palm_cqa: the completions for CSQA train ("train") or for CSQA dev ("test").
@@ -158,42 +156,31 @@ def _load_csv(cfg: RationaleConfig, known: dict[str, Example]) -> dict[str, Rati
     source = cfg.source or _default_source(path)
     out: dict[str, Rationale] = {}
     first_line: dict[str, int] = {}
-    reader = csv.DictReader(io.StringIO(read_text(path, what="rationale file"), newline=""))
-    try:
-        header = reader.fieldnames or []
-    except csv.Error as err:
-        raise DataError(f"unparseable CSV header ({err})", path=path, line=1) from None
+    header, records = read_csv(path, what="rationale file")
     for column in (cfg.id_field, cfg.text_field):
         if column not in header:
             raise DataError(f"missing column (header has {header})", path=path, line=1, field=column)
     use_prompt = cfg.prompt_field is not None and cfg.prompt_field in header
-    start = reader.line_num + 1
-    try:
-        for rec in reader:
-            # A quoted newline makes a record span lines: report the line where it starts.
-            line, start = start, reader.line_num + 1
-            rid = (rec.get(cfg.id_field) or "").strip()
-            text = rec.get(cfg.text_field)
-            if not rid:
-                raise DataError("empty id", path=path, line=line, field=cfg.id_field)
-            if rid in out:
-                raise DataError(f"duplicate id '{rid}' (first on line {first_line[rid]})", path=path, line=line,
-                                field=cfg.id_field)
-            if text is None or not text.strip():
-                raise DataError("empty rationale", path=path, line=line, field=cfg.text_field)
-            example = known.get(rid)
-            meta: dict[str, Any] = {"line": line}
-            if example is None and use_prompt:
-                choices = choices_from_prompt(rec.get(cfg.prompt_field) or "")
-                if choices:
-                    example = Example(id=rid, question="", choices=choices, answer=None)
-                    meta["choices_from"] = "prompt"
-            label, how = _parsed(text, example, cfg)
-            out[rid] = Rationale(id=rid, text=text.strip(), teacher_label=label, source=source,
-                                 meta={**meta, **how})
-            first_line[rid] = line
-    except csv.Error as err:
-        raise DataError(f"unparseable CSV ({err})", path=path, line=reader.line_num) from None
+    for line, rec in records:
+        rid = (rec.get(cfg.id_field) or "").strip()
+        text = rec.get(cfg.text_field)
+        if not rid:
+            raise DataError("empty id", path=path, line=line, field=cfg.id_field)
+        if rid in out:
+            raise DataError(f"duplicate id '{rid}' (first on line {first_line[rid]})", path=path, line=line,
+                            field=cfg.id_field)
+        if text is None or not text.strip():
+            raise DataError("empty rationale", path=path, line=line, field=cfg.text_field)
+        example = known.get(rid)
+        meta: dict[str, Any] = {"line": line}
+        if example is None and use_prompt:
+            choices = choices_from_prompt(rec.get(cfg.prompt_field) or "")
+            if choices:
+                example = Example(id=rid, question="", choices=choices, answer=None)
+                meta["choices_from"] = "prompt"
+        label, how = _parsed(text, example, cfg)
+        out[rid] = Rationale(id=rid, text=text.strip(), teacher_label=label, source=source, meta={**meta, **how})
+        first_line[rid] = line
     if not out:
         raise DataError("no rationales (the file has no rows)", path=path)
     return out

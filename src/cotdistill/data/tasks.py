@@ -24,8 +24,6 @@ Other modules add tasks with ``@register_task("name")`` on a function ``loader(c
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import random
 import re
@@ -39,7 +37,7 @@ from cotdistill.configbase import StageConfig
 from cotdistill.data.example import Example
 from cotdistill.data.jsonl import read_jsonl
 from cotdistill.errors import ConfigError, DataError
-from cotdistill.files import read_text
+from cotdistill.files import read_csv
 from cotdistill.registry import Registry
 
 SPLITS = ("train", "validation", "test")
@@ -534,19 +532,9 @@ def load_csv_task(cfg: TaskConfig) -> list[Example]:
     fields = _generic_fields(cfg)
     path = _generic_path(cfg, "csv")
     rows = _Rows(path, labels_required=cfg.canonical_split() != "test")
-    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
-    start = 2
-    try:
-        if not reader.fieldnames:
-            raise rows.error("no header row (the file is empty)", 1)
-        for rec in reader:
-            # A quoted newline makes a record span lines: report the line where it starts.
-            line, start = start, reader.line_num + 1
-            if None in rec:
-                raise rows.error(f"{len(rec[None])} more value(s) than header columns", line)
-            _add_generic(rows, line, {k: v for k, v in rec.items() if v is not None}, fields, json_choices=True)
-    except csv.Error as err:
-        raise rows.error(f"unparseable CSV ({err})", reader.line_num) from None
+    _, records = read_csv(path)
+    for line, rec in records:
+        _add_generic(rows, line, rec, fields, json_choices=True)
     return rows.examples
 
 
