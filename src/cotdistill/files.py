@@ -1,11 +1,15 @@
-"""Reading users' text files so that every problem is one error naming the file and line."""
+"""Files: users' text files read so that every problem is one error naming the file and line; results written
+atomically."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from cotdistill.errors import DataError
 
@@ -57,3 +61,18 @@ def read_csv(path: str | Path, *, what: str = "file") -> tuple[list[str], Iterat
             raise DataError(f"unparseable CSV ({err})", path=path, line=reader.line_num) from None
 
     return header, rows()
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) beside ``path`` and rename it into place, so that a crash or a kill never leaves half
+    a file. The temporary name carries the process id: two processes (torchrun ranks) never share one."""
+    path = Path(path)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def write_json_atomic(path: str | Path, data: Any) -> Path:
+    """``data`` as indented JSON (non-JSON values such as paths as their text), written atomically."""
+    return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

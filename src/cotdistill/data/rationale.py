@@ -10,6 +10,7 @@ from typing import Any
 
 from cotdistill.data.jsonl import read_jsonl
 from cotdistill.errors import DataError
+from cotdistill.files import write_text_atomic
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,7 @@ def write_rationales(path: str | Path, rationales: Iterable[Rationale], *, overw
     if path.exists() and not overwrite:
         raise DataError("already exists; refusing to overwrite (choose another path or pass overwrite)", path=path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w") as fh:
-        for r in rationales:
-            fh.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in rationales))
 
 
 def read_rationales(path: str | Path) -> dict[str, Rationale]:
