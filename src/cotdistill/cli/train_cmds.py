@@ -19,7 +19,7 @@ from cotdistill.cli.options import (
     rationales_option,
     task_path_option,
 )
-from cotdistill.configbase import read_yaml
+from cotdistill.configbase import config_error_from_validation, read_yaml
 from cotdistill.data.rationales import RationaleConfig
 from cotdistill.errors import ConfigError
 from cotdistill.variants.config import VariantConfig
@@ -84,16 +84,10 @@ def build_run_config(config_path: Path | None, flags: dict[str, Any]):
     try:
         return TrainRunConfig.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        if first["type"] == "missing" and key in ("output", "task"):
-            flag = "--output" if key == "output" else "--task"
-            raise ConfigError(f"{flag} (or '{key}' in the config) is required") from None
-        flag = next((f for f, k in FLAG_KEYS.items() if k == key and flags.get(f) is not None), None)
-        if flag is not None:
-            raise ConfigError(f"{flag}: {msg}") from None
-        raise ConfigError(f"key '{key}': {msg}", path=source) from None
+        given = {FLAG_KEYS[flag] for flag, value in flags.items() if value is not None and flag in FLAG_KEYS}
+        # A missing task section is asked for by its flag too.
+        flags_of_keys = {**{key: flag for flag, key in FLAG_KEYS.items()}, "task": "--task"}
+        raise config_error_from_validation(err, source=source, flags=flags_of_keys, given=given) from None
 
 
 @app.command("train")
