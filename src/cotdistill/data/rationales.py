@@ -33,7 +33,7 @@ from cotdistill.configbase import StageConfig
 from cotdistill.data.answers import parse_answer, strip_answer_statement
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale, read_rationales
-from cotdistill.data.tasks import split_inline_options
+from cotdistill.data.rows import split_inline_options
 from cotdistill.errors import ConfigError, DataError
 from cotdistill.files import read_csv, read_text
 
