@@ -10,13 +10,12 @@ import typer
 from cotdistill.cli.app import app
 from cotdistill.cli.options import config_option, limit_option, output_option, task_path_option
 from cotdistill.data.tasks import TaskConfig
-from cotdistill.errors import ConfigError
 from cotdistill.evaluate.api import evaluate_trained_modes, result_paths
-from cotdistill.evaluate.config import EVAL_MODES, EvalConfig, load_eval_config
+from cotdistill.evaluate.config import EVAL_MODES, EvalConfig, EvalMode, load_eval_config
 
 BOTH = "both"
 #: --mode: one evaluation mode, or both (one output subdirectory each).
-EvalModeChoice = Literal["label_first", "reasoning_first", "both"]
+EvalModeChoice = Literal[EvalMode, "both"]
 
 
 @app.command("eval")
@@ -35,9 +34,8 @@ def eval_command(
 ) -> None:
     """Evaluate a trained student on a task split; write per-example predictions and metrics."""
     eval_cfg = load_eval_config(config) if config is not None else EvalConfig()
+    # Both --mode and the config's mode are validated choices.
     chosen = mode or eval_cfg.mode
-    if chosen not in (*EVAL_MODES, BOTH):
-        raise ConfigError(f"unknown mode '{chosen}' (choose {', '.join(EVAL_MODES)} or {BOTH})", field="--mode")
     modes = list(EVAL_MODES) if chosen == BOTH else [chosen]
     out_dirs = {m: output / m for m in modes} if chosen == BOTH else {chosen: output}
     task_cfg = TaskConfig.from_dict({"name": task, "split": split, "path": task_path, "limit": limit},

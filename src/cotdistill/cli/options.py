@@ -15,7 +15,7 @@ tests/cli/test_vocabulary.py walks every command and fails on any other spelling
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import typer
 from pydantic import BaseModel
@@ -51,6 +51,12 @@ def limit_option(extra: str = "") -> Any:
 
 def num_examples_option(default: int, help: str, *, min: int = 0) -> Any:
     return typer.Option(default, "-n", "--num-examples", min=min, help=help)
+
+
+def choices_metavar(config: type[BaseModel], name: str) -> str:
+    """``[a|b|c]``: the choices of a config field, for a flag that the config validates itself (so that its
+    errors name the config key)."""
+    return "[" + "|".join(get_args(field_type(config, name))) + "]"
 
 
 def field_type(config: type[BaseModel], name: str) -> Any:

@@ -13,14 +13,10 @@ from rich.table import Table
 from rich.text import Text
 
 from cotdistill.cli.app import app
-from cotdistill.cli.options import config_option, field_type, limit_option, output_option, task_path_option
+from cotdistill.cli.options import choices_metavar, config_option, limit_option, output_option, task_path_option
 from cotdistill.configbase import read_yaml
+# The config validates these flags itself, so that an error names the YAML key (prompt.mode).
 from cotdistill.teacher.config import PromptConfig, TeachConfig, TeacherConfig
-
-TeacherDtype = field_type(TeacherConfig, "dtype")
-PromptMode = field_type(PromptConfig, "mode")
-PromptStyle = field_type(PromptConfig, "style")
-LabelPolicy = field_type(TeachConfig, "label_policy")
 
 
 class _RateColumn(ProgressColumn):
@@ -80,10 +76,13 @@ def teach_command(
     concurrency: int | None = typer.Option(None, "--concurrency", help="openai: requests in flight."),
     timeout: float | None = typer.Option(None, "--timeout", help="openai: seconds per request."),
     max_retries: int | None = typer.Option(None, "--max-retries", help="openai: retries per request."),
-    dtype: TeacherDtype | None = typer.Option(None, "--dtype", help="local: weights and compute dtype."),
+    dtype: str | None = typer.Option(None, "--dtype", metavar=choices_metavar(TeacherConfig, "dtype"),
+                                     help="local: weights and compute dtype."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="local: prompts per batch."),
-    mode: PromptMode | None = typer.Option(None, "--mode", help="What the teacher is asked for (docs/teacher.md)."),
-    style: PromptStyle | None = typer.Option(None, "--style", help="Chat turns or one completion prompt."),
+    mode: str | None = typer.Option(None, "--mode", metavar=choices_metavar(PromptConfig, "mode"),
+                                    help="What the teacher is asked for (docs/teacher.md)."),
+    style: str | None = typer.Option(None, "--style", metavar=choices_metavar(PromptConfig, "style"),
+                                     help="Chat turns or one completion prompt."),
     template: str | None = typer.Option(None, "--template", help="Your own prompt template (YAML)."),
     num_shots: int | None = typer.Option(None, "--num-shots", help="Use the first N shots of the template."),
     temperature: float | None = typer.Option(None, "--temperature", help="0: greedy."),
@@ -91,8 +90,9 @@ def teach_command(
     max_new_tokens: int | None = typer.Option(None, "--max-new-tokens", help="Longest answer in tokens."),
     num_samples: int | None = typer.Option(None, "--num-samples", help="Answers sampled per question."),
     seed: int | None = typer.Option(None, "--seed", help="Run seed."),
-    label_policy: LabelPolicy | None = typer.Option(None, "--label-policy", help="Rationales whose label is wrong: "
-                                                                                 "keep, drop or relabel."),
+    label_policy: str | None = typer.Option(None, "--label-policy",
+                                            metavar=choices_metavar(TeachConfig, "label_policy"),
+                                            help="Rationales whose teacher label is wrong: keep, drop or relabel."),
     drop_unparsed: bool | None = typer.Option(None, "--drop-unparsed/--keep-unparsed",
                                               help="Also drop rationales that state no single label."),
     cache: str | None = typer.Option(None, "--cache", help="SQLite answer cache (default: in the output dir)."),
