@@ -6,6 +6,7 @@ import pytest
 import typer
 
 from cotdistill.cli.main import _load_commands, main
+from cotdistill.errors import ConfigError
 from cotdistill.registry import Registry, unknown_name_message
 
 #: Spellings that other commands once used for a concept that now has one spelling.
@@ -109,7 +110,7 @@ def test_unknown_names_suggest_the_closest(typed, suggested):
     from cotdistill.variants import VARIANTS
 
     registry = TASKS if typed.startswith("opn") else VARIANTS
-    with pytest.raises(Exception, match=f"did you mean '{suggested}'"):
+    with pytest.raises(ConfigError, match=f"did you mean '{suggested}'"):
         registry.get(typed)
 
 
@@ -117,7 +118,7 @@ def test_no_suggestion_when_nothing_is_close():
     registry: Registry[int] = Registry("thing")
     registry.register("alpha")(1)
     assert unknown_name_message("thing", "zzz", ["alpha"]) == "unknown thing 'zzz' (known: alpha)"
-    with pytest.raises(Exception, match="unknown thing 'alph' \\(did you mean 'alpha'\\? known: alpha\\)"):
+    with pytest.raises(ConfigError, match="unknown thing 'alph' \\(did you mean 'alpha'\\? known: alpha\\)"):
         registry.get("alph")
 
 
