@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Container, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cotdistill.errors import ConfigError
+from cotdistill.files import read_text
 
 C = TypeVar("C", bound="StageConfig")
 
@@ -58,7 +60,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError("config file not found", path=path)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(read_text(path, what="config file"))
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -70,11 +72,31 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def config_error_from_validation(err: ValidationError, *, source: str, prefix: str = "") -> ConfigError:
+def yaml_key(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``('variants', 2, 'name')`` -> ``variants[2].name``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def config_error_from_validation(err: ValidationError, *, source: str, prefix: str = "",
+                                 flags: Mapping[str, str] | None = None,
+                                 given: Container[str] = ()) -> ConfigError:
+    """The one place a pydantic :class:`ValidationError` becomes a one-line :class:`ConfigError`: the first error,
+    named by its YAML key (``variants[2].name``) in ``source``, and how many more there are.
+
+    Where a command line sets config keys, ``flags`` maps each key to its flag and ``given`` holds the keys the
+    flags set: an error in a given key names the flag instead, and a missing key a flag sets says so.
+    """
     first = err.errors()[0]
-    key = prefix + ".".join(str(p) for p in first["loc"]) if first["loc"] else prefix.rstrip(".")
-    msg = first["msg"]
-    if first["type"] == "extra_forbidden":
-        msg = "unknown key"
+    key = (prefix + yaml_key(first["loc"])) if first["loc"] else prefix.rstrip(".")
+    key = key or "(top level)"
+    msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
     extra = f" ({len(err.errors()) - 1} more error(s))" if len(err.errors()) > 1 else ""
+    flag = (flags or {}).get(key)
+    if flag is not None and first["type"] == "missing":
+        return ConfigError(f"{flag} (or '{key}' in the config) is required")
+    if flag is not None and key in given:
+        return ConfigError(f"{flag}: {msg}{extra}")
     return ConfigError(f"key '{key}': {msg}{extra}", path=source)

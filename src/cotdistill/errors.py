@@ -18,7 +18,8 @@ class CotDistillError(Exception):
         self.path = str(path) if path is not None else None
         self.line = line
         self.field = field
-        self.reason = message
+        # One line whatever the message quotes (a YAML parser's excerpt, a server's reply).
+        self.reason = " ".join(part.strip() for part in message.splitlines() if part.strip())
         super().__init__(self._format())
 
     def _format(self) -> str:

@@ -1,12 +1,13 @@
 """Registries of pluggable pieces by name (tasks, variants, selectors, teacher backends, metrics).
 
 Modelled on lm-evaluation-harness: a piece registers itself with a decorator, users refer to it by name in
-configs, and an unknown name fails with the list of known ones.
+configs, and an unknown name fails with the list of known ones (and the closest, when one is close).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import difflib
+from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 from cotdistill.errors import ConfigError
@@ -34,8 +35,7 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
-            known = ", ".join(sorted(self._entries))
-            raise ConfigError(f"unknown {self.kind} '{name}' (known: {known})", field=field) from None
+            raise ConfigError(unknown_name_message(self.kind, name, self._entries), field=field) from None
 
     def names(self) -> list[str]:
         return sorted(self._entries)
@@ -45,3 +45,11 @@ class Registry(Generic[T]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
+
+
+def unknown_name_message(kind: str, name: str, known: Iterable[str]) -> str:
+    """``unknown task 'opnbookqa' (did you mean 'openbookqa'? known: ...)``; no suggestion when none is close."""
+    names = sorted(known)
+    close = difflib.get_close_matches(str(name), names, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"unknown {kind} '{name}' ({hint}known: {', '.join(names)})"

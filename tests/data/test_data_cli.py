@@ -36,7 +36,7 @@ def test_tasks_list(capsys):
 
 
 def test_tasks_show(capsys):
-    code, out, _ = run(capsys, "tasks", "show", "--task", "commonsense_qa", "--path", CSQA, "--split", "dev",
+    code, out, _ = run(capsys, "tasks", "show", "--task", "commonsense_qa", "--task-path", CSQA, "--split", "dev",
                        "-n", "2")
     assert code == 0
     assert "3 examples" in out and "[dv1]" in out and "[dv2]" in out and "[dv3]" not in out
@@ -44,16 +44,17 @@ def test_tasks_show(capsys):
 
 
 def test_tasks_show_generic_fields(capsys):
-    code, out, _ = run(capsys, "tasks", "show", "--task", "csv", "--path", str(FIXTURES / "generic" / "validation.csv"),
+    code, out, _ = run(capsys, "tasks", "show", "--task", "csv", "--task-path",
+                       str(FIXTURES / "generic" / "validation.csv"),
                        "--field", "choices=a,b,c", "--field", "answer=label", "-n", "1")
     assert code == 0 and "*B: a cork" in out
 
 
 @pytest.mark.parametrize("argv, needles", [
     (("tasks", "show", "--task", "nope"), ("unknown task 'nope'",)),
-    (("tasks", "show", "--task", "commonsense_qa", "--path", "/absent/dir"), ("/absent/dir", "not found")),
-    (("tasks", "show", "--task", "csv", "--path", CSQA, "--field", "oops"), ("--field", "ROLE=FIELD")),
-    (("tasks", "show", "--task", "commonsense_qa", "--path", CSQA, "--limit", "0"), ("limit",)),
+    (("tasks", "show", "--task", "commonsense_qa", "--task-path", "/absent/dir"), ("/absent/dir", "not found")),
+    (("tasks", "show", "--task", "csv", "--task-path", CSQA, "--field", "oops"), ("--field", "ROLE=FIELD")),
+    (("tasks", "show", "--task", "commonsense_qa", "--task-path", CSQA, "--limit", "0"), ("limit",)),
     (("tasks", "show"), ("--task",)),
 ])
 def test_tasks_show_bad_input(capsys, argv, needles):
@@ -63,8 +64,8 @@ def test_tasks_show_bad_input(capsys, argv, needles):
 
 def test_rationales_import_writes_a_store_and_refuses_to_overwrite(capsys, tmp_path):
     out_path = tmp_path / "store.jsonl"
-    argv = ("rationales", "import", "--format", "csv", "--path", str(FIXTURES / "rationales.csv"), "--task",
-            "commonsense_qa", "--task-path", CSQA, "--split", "dev", "--out", str(out_path))
+    argv = ("rationales", "import", "--rationales-format", "csv", "--rationales", str(FIXTURES / "rationales.csv"),
+            "--task", "commonsense_qa", "--task-path", CSQA, "--split", "dev", "--output", str(out_path))
     code, out, _ = run(capsys, *argv)
     assert code == 0
     assert "wrote 4 rationales" in out and "accuracy_when_stated" in out
@@ -78,8 +79,9 @@ def test_rationales_import_writes_a_store_and_refuses_to_overwrite(capsys, tmp_p
 
 def test_rationales_import_palm_without_task(capsys, tmp_path):
     out_path = tmp_path / "palm.jsonl"
-    code, out, _ = run(capsys, "rationales", "import", "--format", "palm_cqa", "--path", str(FIXTURES / "palm_cqa"),
-                       "--rationales-split", "train", "--strip-answer-statement", "--out", str(out_path))
+    code, out, _ = run(capsys, "rationales", "import", "--rationales-format", "palm_cqa", "--rationales",
+                       str(FIXTURES / "palm_cqa"),
+                       "--rationales-split", "train", "--strip-answer-statement", "--output", str(out_path))
     assert code == 0 and "3 of 4 state a label" in out
     assert "So the answer is" not in read_rationales(out_path)["tr1"].text
 
@@ -96,8 +98,9 @@ def test_rationales_audit(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv, needles", [
-    (("rationales", "import", "--format", "xml", "--path", "x", "--out", "o.jsonl"), ("format",)),
-    (("rationales", "import", "--format", "palm_cqa", "--path", str(FIXTURES / "palm_cqa"), "--out", "o.jsonl"),
+    (("rationales", "import", "--rationales-format", "xml", "--rationales", "x", "--output", "o.jsonl"), ("format",)),
+    (("rationales", "import", "--rationales-format", "palm_cqa", "--rationales", str(FIXTURES / "palm_cqa"),
+      "--output", "o.jsonl"),
      ("rationales.split",)),
     (("rationales", "audit", "--rationales", "/absent.jsonl", "--task", "commonsense_qa", "--task-path", CSQA,
       "--split", "dev"), ("/absent.jsonl", "not found")),
@@ -111,7 +114,7 @@ def test_rationales_bad_input(capsys, argv, needles, tmp_path, monkeypatch):
 
 def test_variants_show_colours_segments(capsys):
     code, out, _ = run(capsys, "variants", "show", "--variant", "cot_before_label", "--task", "commonsense_qa",
-                       "--path", CSQA, "--split", "dev", "--rationales", str(FIXTURES / "rationales.csv"),
+                       "--task-path", CSQA, "--split", "dev", "--rationales", str(FIXTURES / "rationales.csv"),
                        "--rationales-format", "csv", "--label-policy", "drop", "-n", "3")
     assert code == 0
     # Under "drop": dv1 (teacher A = gold) stays, dv2 (teacher D, gold A) goes, dv3 (no stated label) stays.
@@ -121,12 +124,12 @@ def test_variants_show_colours_segments(capsys):
 
 def test_variants_show_params_and_errors(capsys):
     code, out, _ = run(capsys, "variants", "show", "--variant", "truncated_cot_after_label", "--param",
-                       "fraction=0.0", "--task", "commonsense_qa", "--path", CSQA, "--split", "dev",
+                       "fraction=0.0", "--task", "commonsense_qa", "--task-path", CSQA, "--split", "dev",
                        "--rationales", str(FIXTURES / "rationales.csv"), "--rationales-format", "csv", "-n", "1")
     assert code == 0 and "Explanation:" in out and "revolving door controls" not in out
     code, _, err = run(capsys, "variants", "show", "--variant", "cot_after_label", "--task", "commonsense_qa",
-                       "--path", CSQA, "--split", "dev")
+                       "--task-path", CSQA, "--split", "dev")
     one_line_error(code, err, "--rationales")
     code, _, err = run(capsys, "variants", "show", "--variant", "label_only", "--param", "x=1", "--task",
-                       "commonsense_qa", "--path", CSQA, "--split", "dev")
+                       "commonsense_qa", "--task-path", CSQA, "--split", "dev")
     one_line_error(code, err, "unknown parameter")

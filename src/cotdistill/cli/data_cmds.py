@@ -11,9 +11,24 @@ from rich.table import Table
 from rich.text import Text
 
 from cotdistill.cli.app import app
+from cotdistill.cli.options import (
+    limit_option,
+    num_examples_option,
+    output_option,
+    rationales_format_option,
+    rationales_option,
+    task_path_option,
+)
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale, write_rationales
-from cotdistill.data.rationales import RationaleConfig, audit_rationales, load_rationales
+from cotdistill.data.rationales import (
+    LabelMatch,
+    RationaleConfig,
+    RationaleFormat,
+    RationaleSplit,
+    audit_rationales,
+    load_rationales,
+)
 from cotdistill.data.tasks import TASKS, TaskConfig, load_task, task_description
 from cotdistill.errors import ConfigError, DataError
 
@@ -84,23 +99,23 @@ def list_tasks() -> None:
 @tasks_app.command("show")
 def show_task(
     task: str = typer.Option(..., "--task", help="Task name (see `cotdistill tasks list`)."),
-    path: str | None = typer.Option(None, "--path", help="Local file or folder; omitted: the Hugging Face hub."),
+    task_path: str | None = task_path_option(),
     split: str = typer.Option("validation", "--split", help="Split: train, validation (dev), test."),
-    n: int = typer.Option(3, "-n", "--num", min=0, help="How many examples to print."),
-    limit: int | None = typer.Option(None, "--limit", help="Subsample to this many examples first."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the subsample."),
+    num_examples: int = num_examples_option(3, "How many examples to print."),
+    limit: int | None = limit_option("Printed examples come from it."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the --limit subset."),
     field: list[str] | None = typer.Option(None, "--field", help="jsonl/csv: ROLE=FIELD (repeatable), e.g. "
                                                                   "question=q or choices=a,b,c."),
     fact_as_context: bool = typer.Option(False, "--fact-as-context", help="openbookqa: fact1 as context."),
 ) -> None:
     """Print a few examples of a task as normalized records."""
-    cfg = task_config_from_flags(task, path, split, limit=limit, seed=seed, fields=field,
+    cfg = task_config_from_flags(task, task_path, split, limit=limit, seed=seed, fields=field,
                                  fact_as_context=fact_as_context)
     examples = load_task(cfg)
     console = Console()
     console.print(Text(f"{task} [{cfg.split}]: {len(examples)} examples", style="bold"))
     console.print()
-    for ex in examples[:n]:
+    for ex in examples[:num_examples]:
         print_example(console, ex)
 
 
@@ -122,22 +137,24 @@ def _examples_for(task: str | None, task_path: str | None, split: str) -> list[E
 
 @rationales_app.command("import")
 def import_rationales(
-    fmt: str = typer.Option(..., "--format", help="csv, palm_cqa or jsonl."),
-    path: str = typer.Option(..., "--path", help="Rationale file, or the palm_cqa folder."),
-    out: Path = typer.Option(..., "--out", help="Store to write (JSONL); never overwritten."),
+    fmt: RationaleFormat = rationales_format_option("Format of the file read.", default=...),
+    path: str = rationales_option("Rationale file, or the palm_cqa folder.", default=...),
+    out: Path = output_option("Store to write (JSONL); never overwritten."),
     task: str | None = typer.Option(None, "--task", help="Task of the rationales (reads the teacher's labels "
                                                          "against its choices and audits them)."),
-    task_path: str | None = typer.Option(None, "--task-path", help="Local file or folder of the task."),
+    task_path: str | None = task_path_option(),
     split: str = typer.Option("validation", "--split", help="Task split."),
-    rationales_split: str | None = typer.Option(None, "--rationales-split", help="palm_cqa: train or test "
-                                                                                 "(default: from --split)."),
+    rationales_split: RationaleSplit | None = typer.Option(None, "--rationales-split",
+                                                           help="palm_cqa: which completions (default: from "
+                                                                "--split)."),
     strip: bool = typer.Option(False, "--strip-answer-statement", help="Keep only the reasoning."),
-    label_match: str | None = typer.Option(None, "--label-match", help="strict (default) or flexible."),
+    label_match: LabelMatch | None = typer.Option(None, "--label-match", help="How the teacher's label is read "
+                                                                              "(default strict)."),
     source: str | None = typer.Option(None, "--source", help="Teacher name recorded in the store."),
 ) -> None:
     """Import teacher rationales into a JSONL store and print the audit of the teacher's labels."""
     if out.exists():
-        raise DataError("already exists; refusing to overwrite (choose another --out)", path=out)
+        raise DataError("already exists; refusing to overwrite (choose another --output)", path=out)
     cfg = rationale_config_from_flags(fmt, path, rationales_split, split if task else None,
                             strip_answer_statement=strip, label_match=label_match, source=source)
     examples = _examples_for(task, task_path, split)
@@ -158,13 +175,16 @@ def _report(console: Console, examples: list[Example] | None, rationales: dict[s
 
 @rationales_app.command("audit")
 def audit(
-    rationales_path: str = typer.Option(..., "--rationales", help="Rationale store, file or palm_cqa folder."),
+    rationales_path: str = rationales_option("Rationale store, file or palm_cqa folder.", default=...),
     task: str = typer.Option(..., "--task", help="Task whose gold labels the teacher is checked against."),
-    task_path: str | None = typer.Option(None, "--task-path", help="Local file or folder of the task."),
+    task_path: str | None = task_path_option(),
     split: str = typer.Option("validation", "--split", help="Task split."),
-    fmt: str = typer.Option("jsonl", "--format", help="jsonl (a store), csv or palm_cqa."),
-    rationales_split: str | None = typer.Option(None, "--rationales-split", help="palm_cqa: train or test."),
-    label_match: str | None = typer.Option(None, "--label-match", help="csv/palm_cqa: strict or flexible."),
+    fmt: RationaleFormat = rationales_format_option("jsonl (a store), csv or palm_cqa.", default="jsonl"),
+    rationales_split: RationaleSplit | None = typer.Option(None, "--rationales-split",
+                                                           help="palm_cqa: which completions (default: from "
+                                                                "--split)."),
+    label_match: LabelMatch | None = typer.Option(None, "--label-match", help="csv/palm_cqa: how the teacher's "
+                                                                              "label is read (default strict)."),
 ) -> None:
     """How often the teacher's stated label agrees with gold."""
     cfg = rationale_config_from_flags(fmt, rationales_path, rationales_split, split, label_match=label_match)

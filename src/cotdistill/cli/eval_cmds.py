@@ -3,45 +3,43 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 
 from cotdistill.cli.app import app
+from cotdistill.cli.options import config_option, limit_option, output_option, task_path_option
 from cotdistill.data.tasks import TaskConfig
-from cotdistill.errors import ConfigError
 from cotdistill.evaluate.api import evaluate_trained_modes, result_paths
-from cotdistill.evaluate.config import EVAL_MODES, EvalConfig, load_eval_config
+from cotdistill.evaluate.config import EVAL_MODES, EvalConfig, EvalMode, load_eval_config
 
 BOTH = "both"
+#: --mode: one evaluation mode, or both (one output subdirectory each).
+EvalModeChoice = Literal[EvalMode, "both"]
 
 
 @app.command("eval")
 def eval_command(
     student: Path = typer.Option(..., "--student", help="Trained student directory (written by `cotdistill train`)."),
     task: str = typer.Option(..., "--task", help="Task name (see `cotdistill tasks list`)."),
-    output: Path = typer.Option(..., "--output",
-                                help="Directory for predictions.jsonl and metrics.json; with --mode both, one "
-                                     "subdirectory per mode."),
-    task_path: str | None = typer.Option(None, "--task-path",
-                                         help="Local file or folder of the task (default: the Hugging Face hub)."),
+    output: Path = output_option("Directory for predictions.jsonl and metrics.json; with --mode both, one "
+                                 "subdirectory per mode."),
+    task_path: str | None = task_path_option(),
     split: str = typer.Option("test", "--split", help="Split to evaluate on: train, validation (dev) or test."),
-    mode: str | None = typer.Option(None, "--mode",
-                                    help="label_first, reasoning_first or both (default: the config's mode)."),
-    config: Path | None = typer.Option(None, "--config",
-                                       help="Evaluation config YAML: EvalConfig keys, or an `eval:` section."),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="Evaluate only the first N examples."),
+    mode: EvalModeChoice | None = typer.Option(None, "--mode", help="Evaluation mode, or both (default: the "
+                                                                    "config's mode)."),
+    config: Path | None = config_option("Evaluation config YAML: EvalConfig keys, or an `eval:` section."),
+    limit: int | None = limit_option(),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace results already in --output."),
 ) -> None:
     """Evaluate a trained student on a task split; write per-example predictions and metrics."""
     eval_cfg = load_eval_config(config) if config is not None else EvalConfig()
-    if limit is not None:
-        eval_cfg.limit = limit
+    # Both --mode and the config's mode are validated choices.
     chosen = mode or eval_cfg.mode
-    if chosen not in (*EVAL_MODES, BOTH):
-        raise ConfigError(f"unknown mode '{chosen}' (choose {', '.join(EVAL_MODES)} or {BOTH})", field="--mode")
     modes = list(EVAL_MODES) if chosen == BOTH else [chosen]
     out_dirs = {m: output / m for m in modes} if chosen == BOTH else {chosen: output}
-    task_cfg = TaskConfig.from_dict({"name": task, "split": split, "path": task_path}, source="command line")
+    task_cfg = TaskConfig.from_dict({"name": task, "split": split, "path": task_path, "limit": limit},
+                                    source="command line")
     results = evaluate_trained_modes(student, task_cfg, eval_cfg, out_dirs, overwrite=overwrite)
     for m, result in results.items():
         metrics = result.metrics

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 import yaml
 
 from cotdistill.cli.app import app
+from cotdistill.cli.options import limit_option, output_option, rationales_format_option, task_path_option
+from cotdistill.data.rationales import RationaleFormat
 from cotdistill.errors import ConfigError
+
+#: Which comes first in the sequence the scorer reads.
+ScoringOrder = Literal["rationale_first", "label_first"]
 
 analyze_app = typer.Typer(help="Look inside trained students.", no_args_is_help=True)
 app.add_typer(analyze_app, name="analyze")
@@ -55,20 +61,21 @@ def _load_examples(task: str, split: str, task_path: str | None, limit: int | No
 @app.command("keytokens")
 def keytokens(
     task: str = typer.Option(..., help="Task name (e.g. openbookqa)."),
-    rationales: str = typer.Option(..., help="Rationale file (csv, jsonl) or palm_cqa folder."),
-    output: Path = typer.Option(..., help="Folder for scores.jsonl and heatmap.html."),
+    rationales: str = typer.Option(..., "--rationales", help="Rationale file (csv, jsonl) or palm_cqa folder."),
+    output: Path = output_option("Folder for scores.jsonl and heatmap.html."),
     selector: list[str] = typer.Option(["gradient_x_input"], help="Selector (repeat for several): "
                                        "integrated_gradients, gradient_x_input, attention, occlusion, greedy, tfidf."),
     scorer: str | None = typer.Option(None, help="Scorer model: student alias, hub id, model or trained-student "
                                                  "directory (not needed by tfidf)."),
-    order: str = typer.Option("rationale_first", help="rationale_first or label_first."),
+    order: ScoringOrder = typer.Option("rationale_first", help="What the scorer reads first."),
     k: str = typer.Option("0.2", help="Key tokens per rationale: a count (5) or a fraction (0.2)."),
     split: str = typer.Option("dev", help="Task split."),
-    task_path: str | None = typer.Option(None, help="Local task file or folder (default: the hub)."),
-    rationale_format: str | None = typer.Option(None, help="csv, jsonl or palm_cqa (default: from the path)."),
+    task_path: str | None = task_path_option(),
+    rationales_format: RationaleFormat | None = rationales_format_option(
+        "Format of --rationales (default: from the path)."),
     strip_answer_statement: bool = typer.Option(False, help="Remove the teacher's 'The answer is X because' "
                                                             "statement first (it names the label)."),
-    limit: int | None = typer.Option(None, help="Score at most this many examples (seeded subset)."),
+    limit: int | None = limit_option(),
     selector_param: list[str] = typer.Option([], help="NAME=VALUE for the selectors that take it (e.g. steps=16)."),
     batch_size: int = typer.Option(16, help="Sequences per forward pass."),
     threads: int | None = typer.Option(None, help="torch CPU threads (1 is several times faster on a busy "
@@ -92,11 +99,11 @@ def keytokens(
     selectors = [make_selector(name, params[name], field_prefix="--selector") for name in selector]
     if any(s.needs_model for s in selectors) and not scorer:
         raise ConfigError("the chosen selector(s) need a scorer model", field="--scorer")
-    if rationale_format is None:
-        rationale_format = "csv" if rationales.endswith(".csv") else "jsonl" if rationales.endswith(".jsonl") \
+    if rationales_format is None:
+        rationales_format = "csv" if rationales.endswith(".csv") else "jsonl" if rationales.endswith(".jsonl") \
             else "palm_cqa"
     examples = _load_examples(task, split, task_path, limit)
-    rationale_cfg = RationaleConfig.from_dict({"path": rationales, "format": rationale_format,
+    rationale_cfg = RationaleConfig.from_dict({"path": rationales, "format": rationales_format,
                                                "strip_answer_statement": strip_answer_statement},
                                               source="command line", prefix="--")
     rationale_map = load_rationales(rationale_cfg, examples)
@@ -114,11 +121,11 @@ def keytokens(
 def logit_lens_cmd(
     student: list[Path] = typer.Option(..., help="Trained student directory (repeat to compare on one figure)."),
     task: str = typer.Option(..., help="Task name (e.g. openbookqa)."),
-    output: Path = typer.Option(..., help="Folder for logit_lens.png and logit_lens.json."),
+    output: Path = output_option("Folder for logit_lens.png and logit_lens.json."),
     name: list[str] = typer.Option([], help="Legend name per --student (default: its variant)."),
     split: str = typer.Option("test", help="Task split."),
-    task_path: str | None = typer.Option(None, help="Local task file or folder (default: the hub)."),
-    limit: int | None = typer.Option(None, help="Use at most this many examples (seeded subset)."),
+    task_path: str | None = task_path_option(),
+    limit: int | None = limit_option(),
     batch_size: int = typer.Option(8, help="Prompts per forward pass."),
     title: str = typer.Option("", help="Figure title."),
     overwrite: bool = typer.Option(False, help="Replace an existing figure."),

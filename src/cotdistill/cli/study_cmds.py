@@ -72,7 +72,9 @@ def reproduce(
 
 @app.command("report")
 def report(
-    output: Path = typer.Argument(..., help="Output directory of `cotdistill study`."),
+    study_dir: Path = typer.Argument(..., metavar="STUDY_DIR", help="A study's directory (the -o/--output of "
+                                                                    "`cotdistill study`); the report is written "
+                                                                    "into it."),
     only: list[str] = typer.Option([], "--only", metavar="KEY=VALUE", help=(
         "Report only the finished cells whose task, student, variant or seed label is VALUE (repeatable, as for "
         "`cotdistill study`), e.g. --only task=OpenBookQA.")),
@@ -82,7 +84,7 @@ def report(
         "--exclude seed=2.")),
 ) -> None:
     """Write the Markdown + HTML report (table with CIs and significance, plots, costs, provenance)."""
-    _finish(output, True, only=_parse_selection(only, "--only"), exclude=_parse_selection(exclude, "--exclude"))
+    _finish(study_dir, True, only=_parse_selection(only, "--only"), exclude=_parse_selection(exclude, "--exclude"))
 
 
 @app.command("demo")

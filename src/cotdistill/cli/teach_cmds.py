@@ -13,7 +13,10 @@ from rich.table import Table
 from rich.text import Text
 
 from cotdistill.cli.app import app
+from cotdistill.cli.options import choices_metavar, config_option, limit_option, output_option, task_path_option
 from cotdistill.configbase import read_yaml
+# The config validates these flags itself, so that an error names the YAML key (prompt.mode).
+from cotdistill.teacher.config import PromptConfig, TeachConfig, TeacherConfig
 
 
 class _RateColumn(ProgressColumn):
@@ -60,13 +63,12 @@ def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
 
 @app.command("teach")
 def teach_command(
-    config: Path | None = typer.Option(None, "--config", help="YAML config (sections task, teacher, prompt, "
-                                                              "sampling; keys label_policy, output_dir, cache). "
-                                                              "Flags override it."),
+    config: Path | None = config_option("YAML config (sections task, teacher, prompt, sampling; keys "
+                                        "label_policy, output_dir, cache). Flags override it."),
     task: str | None = typer.Option(None, "--task", help="Task name (commonsense_qa, openbookqa, quarel, ...)."),
     split: str | None = typer.Option(None, "--split", help="Split (train, dev, test)."),
-    task_path: str | None = typer.Option(None, "--task-path", help="Local file or folder of the task."),
-    limit: int | None = typer.Option(None, "--limit", help="At most this many questions (seeded subset)."),
+    task_path: str | None = task_path_option(),
+    limit: int | None = limit_option("Its seed is task.seed of the config (default 0)."),
     backend: str | None = typer.Option(None, "--backend", help="local, openai or fake."),
     teacher: str | None = typer.Option(None, "--teacher", help="local: alias/dir/hub id; openai: model name."),
     base_url: str | None = typer.Option(None, "--base-url", help="openai: server URL ending in /v1."),
@@ -74,28 +76,32 @@ def teach_command(
     concurrency: int | None = typer.Option(None, "--concurrency", help="openai: requests in flight."),
     timeout: float | None = typer.Option(None, "--timeout", help="openai: seconds per request."),
     max_retries: int | None = typer.Option(None, "--max-retries", help="openai: retries per request."),
-    dtype: str | None = typer.Option(None, "--dtype", help="local: bf16, fp32 or auto."),
+    dtype: str | None = typer.Option(None, "--dtype", metavar=choices_metavar(TeacherConfig, "dtype"),
+                                     help="local: weights and compute dtype."),
     batch_size: int | None = typer.Option(None, "--batch-size", help="local: prompts per batch."),
-    mode: str | None = typer.Option(None, "--mode", help="label_first, rationalize or reasoning_first."),
-    style: str | None = typer.Option(None, "--style", help="chat or completion."),
+    mode: str | None = typer.Option(None, "--mode", metavar=choices_metavar(PromptConfig, "mode"),
+                                    help="What the teacher is asked for (docs/teacher.md)."),
+    style: str | None = typer.Option(None, "--style", metavar=choices_metavar(PromptConfig, "style"),
+                                     help="Chat turns or one completion prompt."),
     template: str | None = typer.Option(None, "--template", help="Your own prompt template (YAML)."),
-    shots: int | None = typer.Option(None, "--shots", help="Use the first N shots of the template."),
+    num_shots: int | None = typer.Option(None, "--num-shots", help="Use the first N shots of the template."),
     temperature: float | None = typer.Option(None, "--temperature", help="0: greedy."),
     top_p: float | None = typer.Option(None, "--top-p", help="Nucleus sampling mass."),
     max_new_tokens: int | None = typer.Option(None, "--max-new-tokens", help="Longest answer in tokens."),
-    n: int | None = typer.Option(None, "--n", help="Answers per question."),
+    num_samples: int | None = typer.Option(None, "--num-samples", help="Answers sampled per question."),
     seed: int | None = typer.Option(None, "--seed", help="Run seed."),
-    label_policy: str | None = typer.Option(None, "--label-policy", help="keep, drop or relabel."),
+    label_policy: str | None = typer.Option(None, "--label-policy",
+                                            metavar=choices_metavar(TeachConfig, "label_policy"),
+                                            help="Rationales whose teacher label is wrong: keep, drop or relabel."),
     drop_unparsed: bool | None = typer.Option(None, "--drop-unparsed/--keep-unparsed",
                                               help="Also drop rationales that state no single label."),
     cache: str | None = typer.Option(None, "--cache", help="SQLite answer cache (default: in the output dir)."),
-    output: str | None = typer.Option(None, "--output", "-o", help="Output directory."),
+    output: str | None = output_option("Output directory (rationales.jsonl, audit.json).", default=None),
     overwrite: bool = typer.Option(False, "--overwrite", help="Re-export over existing output files."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress view."),
 ) -> None:
     """Generate teacher rationales (cached, resumable) and write rationales.jsonl + audit.json."""
     from cotdistill.teacher.audit import audit_rows
-    from cotdistill.teacher.config import TeachConfig
     from cotdistill.teacher.run import teach
 
     data: dict[str, Any] = read_yaml(config) if config is not None else {}
@@ -104,9 +110,9 @@ def teach_command(
         ("teacher.backend", backend), ("teacher.model", teacher), ("teacher.base_url", base_url),
         ("teacher.api_key_env", api_key_env), ("teacher.concurrency", concurrency), ("teacher.timeout_s", timeout),
         ("teacher.max_retries", max_retries), ("teacher.dtype", dtype), ("teacher.batch_size", batch_size),
-        ("prompt.mode", mode), ("prompt.style", style), ("prompt.template", template), ("prompt.n_shots", shots),
+        ("prompt.mode", mode), ("prompt.style", style), ("prompt.template", template), ("prompt.n_shots", num_shots),
         ("sampling.temperature", temperature), ("sampling.top_p", top_p),
-        ("sampling.max_new_tokens", max_new_tokens), ("sampling.n", n), ("sampling.seed", seed),
+        ("sampling.max_new_tokens", max_new_tokens), ("sampling.n", num_samples), ("sampling.seed", seed),
         ("label_policy", label_policy), ("drop_unparsed", drop_unparsed), ("cache", cache), ("output_dir", output),
     ]:
         _set(data, dotted, value)

@@ -10,8 +10,23 @@ import typer
 from pydantic import ValidationError
 
 from cotdistill.cli.app import app
-from cotdistill.configbase import read_yaml
+from cotdistill.cli.options import (
+    config_option,
+    field_type,
+    limit_option,
+    output_option,
+    rationales_format_option,
+    rationales_option,
+    task_path_option,
+)
+from cotdistill.configbase import config_error_from_validation, read_yaml
+from cotdistill.data.rationales import RationaleConfig
 from cotdistill.errors import ConfigError
+from cotdistill.variants.config import VariantConfig
+
+RationaleFormat = field_type(RationaleConfig, "format")
+LabelPolicy = field_type(RationaleConfig, "label_policy")
+LabelStyle = field_type(VariantConfig, "label_style")
 
 #: CLI flag -> dotted key of TrainRunConfig it sets.
 FLAG_KEYS: dict[str, str] = {
@@ -39,11 +54,15 @@ def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
     node[leaf] = value
 
 
+#: --bf16 as typed (any case) -> train.bf16.
+BF16_VALUES: dict[str, str | bool] = {"auto": "auto", "true": True, "false": False}
+
+
 def _bf16_value(text: str) -> str | bool:
-    lowered = text.lower()
-    if lowered in ("auto", "true", "false"):
-        return {"auto": "auto", "true": True, "false": False}[lowered]
-    raise ConfigError(f"--bf16: expected auto, true or false, got '{text}'")
+    try:
+        return BF16_VALUES[text.lower()]
+    except KeyError:
+        raise ConfigError(f"--bf16: expected auto, true or false, got '{text}'") from None
 
 
 def build_run_config(config_path: Path | None, flags: dict[str, Any]):
@@ -65,37 +84,31 @@ def build_run_config(config_path: Path | None, flags: dict[str, Any]):
     try:
         return TrainRunConfig.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        if first["type"] == "missing" and key in ("output", "task"):
-            flag = "--output" if key == "output" else "--task"
-            raise ConfigError(f"{flag} (or '{key}' in the config) is required") from None
-        flag = next((f for f, k in FLAG_KEYS.items() if k == key and flags.get(f) is not None), None)
-        if flag is not None:
-            raise ConfigError(f"{flag}: {msg}") from None
-        raise ConfigError(f"key '{key}': {msg}", path=source) from None
+        given = {FLAG_KEYS[flag] for flag, value in flags.items() if value is not None and flag in FLAG_KEYS}
+        # A missing task section is asked for by its flag too.
+        flags_of_keys = {**{key: flag for flag, key in FLAG_KEYS.items()}, "task": "--task"}
+        raise config_error_from_validation(err, source=source, flags=flags_of_keys, given=given) from None
 
 
 @app.command("train")
 def train(
-    config: Path | None = typer.Option(None, "--config", help="YAML run config (sections task, rationales, "
-                                                              "variant, student, train; keys output, overwrite)."),
+    config: Path | None = config_option("YAML run config (sections task, rationales, variant, student, train; "
+                                        "keys output, overwrite)."),
     task: str | None = typer.Option(None, "--task", help="Task name (see `cotdistill tasks list`)."),
-    task_path: str | None = typer.Option(None, "--task-path", help="Local file or folder of the task."),
+    task_path: str | None = task_path_option(),
     split: str | None = typer.Option(None, "--split", help="Task split to train on (default train)."),
-    limit: int | None = typer.Option(None, "--limit", help="Train on a seeded random subset of this many examples."),
-    rationales: str | None = typer.Option(None, "--rationales", help="Rationale file or folder."),
-    rationales_format: str | None = typer.Option(None, "--rationales-format", help="jsonl, csv or palm_cqa."),
-    label_policy: str | None = typer.Option(None, "--label-policy", help="keep, drop or relabel examples whose "
-                                                                         "teacher label is wrong."),
+    limit: int | None = limit_option("Its seed is task.seed of the config (default 0)."),
+    rationales: str | None = rationales_option("Rationale file or folder."),
+    rationales_format: RationaleFormat | None = rationales_format_option("Format of --rationales."),
+    label_policy: LabelPolicy | None = typer.Option(None, "--label-policy", help="Examples whose teacher label is "
+                                                                                 "wrong: keep, drop or relabel."),
     variant: str | None = typer.Option(None, "--variant", help="Training variant (see `cotdistill variants list`)."),
-    label_style: str | None = typer.Option(None, "--label-style", help="letter or text."),
+    label_style: LabelStyle | None = typer.Option(None, "--label-style", help="The label as its letter or text."),
     student: str | None = typer.Option(None, "--student", help="smollm2-135m, gemma3-270m, tiny, a directory or "
                                                                "a hub id."),
     lora: bool | None = typer.Option(None, "--lora/--no-lora", help="Train LoRA adapters (merged on save)."),
     lora_r: int | None = typer.Option(None, "--lora-r", help="LoRA rank (implies --lora)."),
-    output: str | None = typer.Option(None, "--output", help="Directory of the trained student."),
+    output: str | None = output_option("Directory of the trained student.", default=None),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a finished run in --output."),
     epochs: float | None = typer.Option(None, "--epochs", help="Training epochs."),
     max_steps: int | None = typer.Option(None, "--max-steps", help="Stop after this many optimizer steps."),
@@ -107,7 +120,8 @@ def train(
     rationale_weight: float | None = typer.Option(None, "--rationale-weight",
                                                   help="Loss weight of rationale and filler tokens."),
     seed: int | None = typer.Option(None, "--seed", help="Training seed."),
-    bf16: str | None = typer.Option(None, "--bf16", help="auto, true or false."),
+    bf16: str | None = typer.Option(None, "--bf16", metavar="[auto|true|false]",
+                                    help="bf16 autocast: auto (where the hardware has it), true or false."),
 ) -> None:
     """Fine-tune a student on a task's examples with teacher rationales, as the chosen variant builds them."""
     from cotdistill.train.pipeline import run_training

@@ -10,11 +10,20 @@ from rich.text import Text
 
 from cotdistill.cli.app import app
 from cotdistill.cli.data_cmds import parse_field_flags, rationale_config_from_flags, task_config_from_flags
-from cotdistill.data.rationales import apply_label_policy, load_rationales
+from cotdistill.cli.options import (
+    field_type,
+    num_examples_option,
+    rationales_format_option,
+    rationales_option,
+    task_path_option,
+)
+from cotdistill.data.rationales import LabelPolicy, RationaleFormat, RationaleSplit, apply_label_policy, load_rationales
 from cotdistill.data.tasks import load_task
 from cotdistill.errors import ConfigError
 from cotdistill.variants import VARIANTS, build_instances
 from cotdistill.variants.config import VariantConfig
+
+LabelStyle = field_type(VariantConfig, "label_style")
 
 variants_app = typer.Typer(help="Training variants: list them, show built examples.", no_args_is_help=True)
 app.add_typer(variants_app, name="variants")
@@ -50,15 +59,17 @@ def show_variant(
     variant: str = typer.Option(..., "--variant", help="Variant name (see `cotdistill variants list`)."),
     param: list[str] | None = typer.Option(None, "--param", help="Variant parameter KEY=VALUE (repeatable)."),
     task: str = typer.Option(..., "--task", help="Task name (see `cotdistill tasks list`)."),
-    path: str | None = typer.Option(None, "--path", help="Local file or folder of the task."),
+    task_path: str | None = task_path_option(),
     split: str = typer.Option("validation", "--split", help="Task split."),
-    rationales: str | None = typer.Option(None, "--rationales", help="Rationale store, file or palm_cqa folder."),
-    rationales_format: str = typer.Option("jsonl", "--rationales-format", help="jsonl, csv or palm_cqa."),
-    rationales_split: str | None = typer.Option(None, "--rationales-split", help="palm_cqa: train or test."),
-    label_policy: str = typer.Option("keep", "--label-policy", help="keep, drop or relabel (teacher's labels)."),
-    label_style: str = typer.Option("text", "--label-style", help="letter or text."),
+    rationales: str | None = rationales_option("Rationale store, file or palm_cqa folder."),
+    rationales_format: RationaleFormat = rationales_format_option("Format of --rationales.", default="jsonl"),
+    rationales_split: RationaleSplit | None = typer.Option(None, "--rationales-split",
+                                                           help="palm_cqa: which completions."),
+    label_policy: LabelPolicy = typer.Option("keep", "--label-policy",
+                                             help="Examples whose teacher label is wrong: keep, drop or relabel."),
+    label_style: LabelStyle = typer.Option("text", "--label-style", help="The label as its letter or its text."),
     show_choices: bool = typer.Option(True, "--show-choices/--hide-choices", help="List choices in the prompt."),
-    n: int = typer.Option(3, "-n", "--num", min=1, help="How many examples to build and print."),
+    num_examples: int = num_examples_option(3, "How many examples to build and print.", min=1),
     tokenizer_name: str = typer.Option("tiny", "--tokenizer", help="tiny, a student alias or a model id/dir."),
     seed: int = typer.Option(0, "--seed", help="Seed of the variant's randomness."),
 ) -> None:
@@ -68,7 +79,7 @@ def show_variant(
     vcfg = VariantConfig.from_dict({"name": variant, "params": params, "label_style": label_style,
                                     "show_choices": show_choices}, source="command line")
     built_variant = vcfg.build_variant(field_prefix="--variant")
-    examples = [ex for ex in load_task(task_config_from_flags(task, path, split)) if ex.answer is not None]
+    examples = [ex for ex in load_task(task_config_from_flags(task, task_path, split)) if ex.answer is not None]
     loaded = {}
     if rationales is not None:
         rcfg = rationale_config_from_flags(rationales_format, rationales, rationales_split, split,
@@ -77,7 +88,7 @@ def show_variant(
         examples, loaded = apply_label_policy(examples, loaded, rcfg.label_policy)
     elif built_variant.needs_rationale:
         raise ConfigError(f"variant '{variant}' trains on rationales: give them", field="--rationales")
-    chosen = [ex for ex in examples if ex.id in loaded or not built_variant.needs_rationale][:n]
+    chosen = [ex for ex in examples if ex.id in loaded or not built_variant.needs_rationale][:num_examples]
     texts = [vcfg.prompt_format().prompt(ex) for ex in chosen] + [loaded[ex.id].text for ex in chosen
                                                                    if ex.id in loaded]
     tokenizer = _show_tokenizer(tokenizer_name, texts)

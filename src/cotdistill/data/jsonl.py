@@ -8,20 +8,26 @@ from pathlib import Path
 from typing import Any
 
 from cotdistill.errors import DataError
+from cotdistill.files import read_text
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line number, record)`` of every non-blank line; each line must be a JSON object."""
-    if not path.is_file():
-        raise DataError("file not found", path=path)
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise DataError(f"unparseable JSON ({err.msg})", path=path, line=lineno) from None
-            if not isinstance(rec, dict):
-                raise DataError("each line must be a JSON object", path=path, line=lineno)
-            yield lineno, rec
+    """``(line number, record)`` of every non-blank line; each line must be a JSON object. A file without any
+    record is an error: a reader never returns nothing silently."""
+    # Split on "\n" only: JSON strings may hold U+2028 and other characters str.splitlines() breaks at.
+    lines = read_text(path).split("\n")
+    found = False
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as err:
+            raise DataError(f"unparseable JSON ({getattr(err, 'msg', 'nested too deeply')})", path=path,
+                            line=lineno) from None
+        if not isinstance(rec, dict):
+            raise DataError("each line must be a JSON object", path=path, line=lineno)
+        found = True
+        yield lineno, rec
+    if not found:
+        raise DataError("no records (the file is empty)", path=path)

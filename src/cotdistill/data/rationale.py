@@ -10,6 +10,7 @@ from typing import Any
 
 from cotdistill.data.jsonl import read_jsonl
 from cotdistill.errors import DataError
+from cotdistill.files import write_text_atomic
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,7 @@ def write_rationales(path: str | Path, rationales: Iterable[Rationale], *, overw
     if path.exists() and not overwrite:
         raise DataError("already exists; refusing to overwrite (choose another path or pass overwrite)", path=path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w") as fh:
-        for r in rationales:
-            fh.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in rationales))
 
 
 def read_rationales(path: str | Path) -> dict[str, Rationale]:
@@ -56,8 +52,14 @@ def read_rationales(path: str | Path) -> dict[str, Rationale]:
         for key in ("id", "text"):
             if key not in rec:
                 raise DataError("missing", path=path, line=lineno, field=key)
-        if not isinstance(rec["text"], str):
-            raise DataError("must be a string", path=path, line=lineno, field="text")
+        for key, kinds, what in (("id", (str, int), "a string"), ("text", str, "a string"),
+                                 ("teacher_label", (str, type(None)), "a string or null"),
+                                 ("source", str, "a string"), ("meta", (dict, type(None)), "a mapping")):
+            if key in rec and (not isinstance(rec[key], kinds) or isinstance(rec[key], bool)):
+                raise DataError(f"must be {what}, got {type(rec[key]).__name__}", path=path, line=lineno,
+                                field=key)
+        if str(rec["id"]).strip() == "":
+            raise DataError("empty id", path=path, line=lineno, field="id")
         rid = str(rec["id"])
         if rid in out:
             raise DataError(f"duplicate id '{rid}'", path=path, line=lineno, field="id")

@@ -19,7 +19,6 @@ How the label was read (``strict`` / ``flexible`` and what was seen, see :mod:`c
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import re
@@ -34,10 +33,15 @@ from cotdistill.configbase import StageConfig
 from cotdistill.data.answers import parse_answer, strip_answer_statement
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale, read_rationales
-from cotdistill.data.tasks import split_inline_options
+from cotdistill.data.rows import split_inline_options
 from cotdistill.errors import ConfigError, DataError
+from cotdistill.files import read_csv, read_text
 
 RationaleFormat = Literal["jsonl", "csv", "palm_cqa"]
+#: palm_cqa: the completions for CSQA train ("train") or for CSQA dev ("test").
+RationaleSplit = Literal["train", "test"]
+#: How the teacher's label is read: an explicit statement only, or also the last choice mentioned.
+LabelMatch = Literal["strict", "flexible"]
 #: What to train on when the teacher's label disagrees with the gold label (see :func:`apply_label_policy`).
 LabelPolicy = Literal["keep", "drop", "relabel"]
 LABEL_POLICIES: tuple[str, ...] = ("keep", "drop", "relabel")
@@ -49,7 +53,7 @@ class RationaleConfig(StageConfig):
     path: str = Field(..., description="Rationale file (jsonl, csv) or the palm_cqa folder.")
     format: RationaleFormat = Field("jsonl", description="jsonl (the store), csv (id,text,gold_rationale) or "
                                                          "palm_cqa (Distilling Step-by-Step PaLM completions).")
-    split: Literal["train", "test"] | None = Field(
+    split: RationaleSplit | None = Field(
         None, description="palm_cqa: which completions, train (CSQA train) or test (CSQA dev).")
     id_field: str = Field("id", description="csv: column of the example id.")
     text_field: str = Field("gold_rationale", description="csv: column of the teacher's rationale.")
@@ -60,7 +64,7 @@ class RationaleConfig(StageConfig):
     strip_answer_statement: bool = Field(
         False, description="Remove the leading/trailing answer statement ('The answer is B because', 'So the "
                            "answer is (d) ...') so the text is only the reasoning (the label is parsed first).")
-    label_match: Literal["strict", "flexible"] = Field(
+    label_match: LabelMatch = Field(
         "strict", description="How the teacher's label is read: strict (an explicit statement) or flexible (also "
                               "the last choice letter or text mentioned).")
     label_policy: LabelPolicy = Field(
@@ -149,45 +153,36 @@ def choices_from_prompt(prompt: str) -> dict[str, str] | None:
 
 def _load_csv(cfg: RationaleConfig, known: dict[str, Example]) -> dict[str, Rationale]:
     path = Path(cfg.path)
-    if not path.is_file():
-        raise DataError("rationale file not found", path=path)
     source = cfg.source or _default_source(path)
     out: dict[str, Rationale] = {}
     first_line: dict[str, int] = {}
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        for column in (cfg.id_field, cfg.text_field):
-            if column not in header:
-                raise DataError(f"missing column (header has {header})", path=path, line=1, field=column)
-        use_prompt = cfg.prompt_field is not None and cfg.prompt_field in header
-        start = reader.line_num + 1
-        try:
-            for rec in reader:
-                # A quoted newline makes a record span lines: report the line where it starts.
-                line, start = start, reader.line_num + 1
-                rid = (rec.get(cfg.id_field) or "").strip()
-                text = rec.get(cfg.text_field)
-                if not rid:
-                    raise DataError("empty id", path=path, line=line, field=cfg.id_field)
-                if rid in out:
-                    raise DataError(f"duplicate id '{rid}' (first on line {first_line[rid]})", path=path, line=line,
-                                    field=cfg.id_field)
-                if text is None or not text.strip():
-                    raise DataError("empty rationale", path=path, line=line, field=cfg.text_field)
-                example = known.get(rid)
-                meta: dict[str, Any] = {"line": line}
-                if example is None and use_prompt:
-                    choices = choices_from_prompt(rec.get(cfg.prompt_field) or "")
-                    if choices:
-                        example = Example(id=rid, question="", choices=choices, answer=None)
-                        meta["choices_from"] = "prompt"
-                label, how = _parsed(text, example, cfg)
-                out[rid] = Rationale(id=rid, text=text.strip(), teacher_label=label, source=source,
-                                     meta={**meta, **how})
-                first_line[rid] = line
-        except csv.Error as err:
-            raise DataError(f"unparseable CSV ({err})", path=path, line=reader.line_num) from None
+    header, records = read_csv(path, what="rationale file")
+    for column in (cfg.id_field, cfg.text_field):
+        if column not in header:
+            raise DataError(f"missing column (header has {header})", path=path, line=1, field=column)
+    use_prompt = cfg.prompt_field is not None and cfg.prompt_field in header
+    for line, rec in records:
+        rid = (rec.get(cfg.id_field) or "").strip()
+        text = rec.get(cfg.text_field)
+        if not rid:
+            raise DataError("empty id", path=path, line=line, field=cfg.id_field)
+        if rid in out:
+            raise DataError(f"duplicate id '{rid}' (first on line {first_line[rid]})", path=path, line=line,
+                            field=cfg.id_field)
+        if text is None or not text.strip():
+            raise DataError("empty rationale", path=path, line=line, field=cfg.text_field)
+        example = known.get(rid)
+        meta: dict[str, Any] = {"line": line}
+        if example is None and use_prompt:
+            choices = choices_from_prompt(rec.get(cfg.prompt_field) or "")
+            if choices:
+                example = Example(id=rid, question="", choices=choices, answer=None)
+                meta["choices_from"] = "prompt"
+        label, how = _parsed(text, example, cfg)
+        out[rid] = Rationale(id=rid, text=text.strip(), teacher_label=label, source=source, meta={**meta, **how})
+        first_line[rid] = line
+    if not out:
+        raise DataError("no rationales (the file has no rows)", path=path)
     return out
 
 
@@ -216,19 +211,19 @@ def _load_palm_cqa(cfg: RationaleConfig, known: dict[str, Example]) -> dict[str,
     completions: list[tuple[Path, int, Any]] = []
     for file in _palm_completion_files(folder, cfg.split):
         try:
-            items = json.loads(file.read_text(encoding="utf-8"))
+            items = json.loads(read_text(file))
         except json.JSONDecodeError as err:
             raise DataError(f"unparseable JSON ({err.msg})", path=file, line=err.lineno) from None
         if not isinstance(items, list):
             raise DataError("must be a JSON list of completions", path=file)
         completions.extend((file, i, item) for i, item in enumerate(items))
     questions_path = folder / f"cqa_{cfg.split}.json"
-    if not questions_path.is_file():
-        raise DataError("question file not found", path=questions_path)
-    questions = [line for line in questions_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [line for line in read_text(questions_path, what="question file").split("\n") if line.strip()]
     if len(questions) != len(completions):
         raise DataError(f"{len(questions)} questions but {len(completions)} completions in llm/{cfg.split}_CoT_*.json",
                         path=questions_path)
+    if not questions:
+        raise DataError("no questions and no completions (the files are empty)", path=questions_path)
     source = cfg.source or f"palm_cqa/{cfg.split}"
     out: dict[str, Rationale] = {}
     for lineno, (raw_question, (file, index, completion)) in enumerate(zip(questions, completions, strict=True), 1):
@@ -236,6 +231,8 @@ def _load_palm_cqa(cfg: RationaleConfig, known: dict[str, Example]) -> dict[str,
             row = json.loads(raw_question)
         except json.JSONDecodeError as err:
             raise DataError(f"unparseable JSON ({err.msg})", path=questions_path, line=lineno) from None
+        if not isinstance(row, dict):
+            raise DataError("each line must be a JSON object", path=questions_path, line=lineno)
         for key in ("id", "choices"):
             if key not in row:
                 raise DataError("missing", path=questions_path, line=lineno, field=key)

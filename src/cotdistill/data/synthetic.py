@@ -22,7 +22,7 @@ from itertools import combinations
 
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale
-from cotdistill.data.tasks import TaskConfig, register_task
+from cotdistill.data.task_registry import TaskConfig, register_task
 from cotdistill.errors import ConfigError, DataError
 
 #: ``Rationale.source`` of the generator's rationales (they are references, not a teacher's output).

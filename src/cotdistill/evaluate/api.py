@@ -17,6 +17,7 @@ from cotdistill.evaluate.label_first import evaluate_label_first
 from cotdistill.evaluate.metrics import compute_metrics
 from cotdistill.evaluate.reasoning_first import evaluate_reasoning_first
 from cotdistill.evaluate.runtime import inference_context
+from cotdistill.files import write_text_atomic
 from cotdistill.variants.base import PromptFormat, Variant
 from cotdistill.variants.config import VariantConfig
 
@@ -91,10 +92,7 @@ def write_eval_result(result: EvalResult, out_dir: str | Path, overwrite: bool =
         metrics_path: json.dumps({**result.metrics, "run": result.run}, indent=2, ensure_ascii=False) + "\n",
     }
     for path, text in contents.items():
-        # Written beside and renamed, so a crash never leaves a half-written results file behind.
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+        write_text_atomic(path, text)
     return predictions_path, metrics_path
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from cotdistill.configbase import StageConfig, config_hash, read_yaml
+from cotdistill.configbase import StageConfig, config_error_from_validation, config_hash, read_yaml
 from cotdistill.data.rationales import RationaleConfig
 from cotdistill.data.tasks import TASKS, TaskConfig
 from cotdistill.errors import ConfigError, CotDistillError
@@ -161,14 +161,6 @@ class StudyConfig(StageConfig):
         return config_hash(self.model_dump(mode="json", exclude={"output_dir", "notes"}))
 
 
-def yaml_key(loc: tuple[Any, ...] | list[Any]) -> str:
-    """``('variants', 2, 'name')`` -> ``variants[2].name``."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def _error(source: str, key: str, message: str) -> ConfigError:
     return ConfigError(f"key '{key}': {message}", path=source)
 
@@ -182,10 +174,7 @@ def parse_study_config(data: dict[str, Any], *, source: str = "<config>") -> Stu
     try:
         return StudyConfig.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
-        extra = f" ({len(err.errors()) - 1} more error(s))" if len(err.errors()) > 1 else ""
-        raise _error(source, yaml_key(first["loc"]) or "(top level)", msg + extra) from None
+        raise config_error_from_validation(err, source=source) from None
 
 
 def validate_study(cfg: StudyConfig, *, source: str = "<config>") -> None:

@@ -279,7 +279,8 @@ def plan_demo(cfg: StudyConfig, output: Path, budget_seconds: float, *, started:
               echo=print) -> tuple[StudyConfig, DemoPlan]:
     """The sized demo config and its plan: read back from ``output`` when this budget was planned there before
     (so a rerun resumes the same cells), else calibrated and chosen now."""
-    from cotdistill.study.runner import _write_json, load_task_data
+    from cotdistill.files import write_json_atomic
+    from cotdistill.study.runner import load_task_data
 
     plan_path = output / PLAN_FILE
     if plan_path.is_file():
@@ -294,7 +295,7 @@ def plan_demo(cfg: StudyConfig, output: Path, budget_seconds: float, *, started:
     plan = choose_size(cfg, calibration, tokens, budget_seconds=budget_seconds,
                        elapsed_seconds=time.perf_counter() - started)
     output.mkdir(parents=True, exist_ok=True)
-    _write_json(plan_path, plan.to_dict())
+    write_json_atomic(plan_path, plan.to_dict())
     for line in describe_plan(plan):
         echo(line)
     return _with_notes(sized_config(cfg, plan.size), plan), plan

@@ -44,6 +44,7 @@ from cotdistill.configbase import config_hash
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale, read_rationales
 from cotdistill.errors import ConfigError, CotDistillError, DataError
+from cotdistill.files import write_json_atomic
 from cotdistill.study.analysis import PREDICTION_COLUMNS, RESULT_COLUMNS
 from cotdistill.study.config import StudyConfig, StudyTaskConfig
 from cotdistill.study.progress import GridProgress
@@ -206,13 +207,6 @@ def host_info() -> dict[str, Any]:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _write_json(path: Path, data: Any) -> None:
-    """Atomic: written beside and renamed, so a kill never leaves half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-    tmp.replace(path)
 
 
 def _rank() -> int:
@@ -404,7 +398,7 @@ class StudyRunner:
             audit = self.tasks[i].audit
             if audit is not None and self.is_main:
                 (self.out / "audits").mkdir(exist_ok=True)
-                _write_json(self.out / "audits" / f"{task.name}.json", audit)
+                write_json_atomic(self.out / "audits" / f"{task.name}.json", audit)
         if self.is_main:
             self._record_study()
 
@@ -420,7 +414,7 @@ class StudyRunner:
                 for name in ("study.json", "study.yaml", "results.parquet", "results.csv", "predictions.parquet"):
                     if (self.out / name).exists() and not (keep / name).exists():
                         (self.out / name).replace(keep / name)
-        _write_json(study_file, {
+        write_json_atomic(study_file, {
             "name": self.cfg.name, "config_hash": study_hash, "baseline": self.cfg.baseline,
             "config_file": self.config_file, "config": self.cfg.model_dump(mode="json"),
             "cells": [{"key": c.key, "task": c.task, "student": c.student, "variant": c.variant, "seed": c.seed}
@@ -469,10 +463,10 @@ class StudyRunner:
                                                     "host": socket.gethostname()}]
         start = time.perf_counter()
         if self.is_main:
-            _write_json(directory / "cell.json", {"key": cell.key, "title": cell.title, "config": cell.resolved})
+            write_json_atomic(directory / "cell.json", {"key": cell.key, "title": cell.title, "config": cell.resolved})
             manifest = {**manifest, "status": "running", "attempts": attempts, "seed": cell.seed,
                         "config": cell.resolved, **self.provenance()}
-            _write_json(manifest_path, manifest)
+            write_json_atomic(manifest_path, manifest)
         with cell_log(directory / "cell.log"), out_of_disk_as_error(directory):
             train_result = self._train(cell, directory, progress)
             metrics = {}
@@ -488,8 +482,8 @@ class StudyRunner:
                         "total_seconds": total + sum(a.get("seconds", 0.0) for a in attempts[:-1])},
         })
         attempts[-1]["seconds"] = total
-        _write_json(manifest_path, manifest)
-        _write_json(directory / DONE_FILE, {"finished": _now(),
+        write_json_atomic(manifest_path, manifest)
+        write_json_atomic(directory / DONE_FILE, {"finished": _now(),
                                             "accuracy": {m: metrics[m]["accuracy"] for m in cell.modes}})
         if not self.keep_weights:
             dropped = drop_weights(directory / "train")

@@ -13,7 +13,8 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,22 @@ CREATE TABLE IF NOT EXISTS failures (
     updated_at REAL NOT NULL
 );
 """
+
+
+#: The columns of ``generations`` in _SCHEMA, checked on opening (a file with another table is not a cache).
+_GENERATION_COLUMNS = ["key", "backend", "model", "prompt", "params", "sample_index", "text", "finish_reason",
+                       "prompt_tokens", "completion_tokens", "latency_s", "attempts", "meta", "created_at"]
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """A damaged cache file (truncated, overwritten, rows that are not JSON) is one error naming it."""
+    try:
+        yield
+    except sqlite3.DatabaseError as err:
+        raise DataError(f"damaged teacher cache ({err})", path=path) from None
+    except json.JSONDecodeError as err:
+        raise DataError(f"damaged teacher cache (a stored value is not JSON: {err.msg})", path=path) from None
 
 
 def generation_key(identity: dict[str, Any], prompt: str, params: dict[str, Any], sample_index: int) -> str:
@@ -83,8 +100,12 @@ class GenerationCache:
             # the last ones), at a fraction of FULL's fsync cost.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            columns = [row[1] for row in self._db.execute("PRAGMA table_info(generations)")]
         except sqlite3.DatabaseError as err:
             raise DataError(f"not a usable teacher cache ({err})", path=self.path) from None
+        if columns != _GENERATION_COLUMNS:
+            self._db.close()
+            raise DataError(f"not a teacher cache (table 'generations' has columns {columns})", path=self.path)
 
     def close(self) -> None:
         self._db.close()
@@ -98,11 +119,12 @@ class GenerationCache:
     def existing_keys(self, keys: Iterable[str]) -> set[str]:
         keys = list(keys)
         found: set[str] = set()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
-            rows = self._db.execute(f"SELECT key FROM generations WHERE key IN ({','.join('?' * len(chunk))})",
-                                    chunk)
-            found.update(r[0] for r in rows)
+        with _reading(self.path):
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                rows = self._db.execute(f"SELECT key FROM generations WHERE key IN ({','.join('?' * len(chunk))})",
+                                        chunk)
+                found.update(r[0] for r in rows)
         return found
 
     def put(self, gen: CachedGeneration) -> None:
@@ -119,20 +141,23 @@ class GenerationCache:
             self._db.execute("INSERT OR REPLACE INTO failures VALUES (?,?,?,?)", (key, error, attempts, time.time()))
 
     def get(self, key: str) -> CachedGeneration | None:
-        row = self._db.execute(
-            "SELECT key, backend, model, prompt, params, sample_index, text, finish_reason, prompt_tokens, "
-            "completion_tokens, latency_s, attempts, meta FROM generations WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            return None
-        return CachedGeneration(key=row[0], backend=row[1], model=row[2], prompt=row[3], params=json.loads(row[4]),
-                                sample_index=row[5], text=row[6], finish_reason=row[7], prompt_tokens=row[8],
-                                completion_tokens=row[9], latency_s=row[10], attempts=row[11],
-                                meta=json.loads(row[12]))
+        with _reading(self.path):
+            row = self._db.execute(
+                "SELECT key, backend, model, prompt, params, sample_index, text, finish_reason, prompt_tokens, "
+                "completion_tokens, latency_s, attempts, meta FROM generations WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return None
+            return CachedGeneration(key=row[0], backend=row[1], model=row[2], prompt=row[3],
+                                    params=json.loads(row[4]), sample_index=row[5], text=row[6],
+                                    finish_reason=row[7], prompt_tokens=row[8], completion_tokens=row[9],
+                                    latency_s=row[10], attempts=row[11], meta=json.loads(row[12]))
 
     def failures(self, keys: Iterable[str] | None = None) -> dict[str, str]:
-        rows = self._db.execute("SELECT key, error FROM failures").fetchall()
+        with _reading(self.path):
+            rows = self._db.execute("SELECT key, error FROM failures").fetchall()
         wanted = set(keys) if keys is not None else None
         return {k: e for k, e in rows if wanted is None or k in wanted}
 
     def __len__(self) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM generations").fetchone()[0]
+        with _reading(self.path):
+            return self._db.execute("SELECT COUNT(*) FROM generations").fetchone()[0]

@@ -8,7 +8,6 @@ run. Output files that exist are never overwritten unless asked (the cache is ne
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale, write_rationales
 from cotdistill.data.rationales import apply_label_policy
 from cotdistill.errors import DataError
+from cotdistill.files import write_json_atomic
 from cotdistill.teacher.audit import build_audit, clean_completion, parse_teacher_answer
 from cotdistill.teacher.backends.base import TEACHER_BACKENDS, GenerationOutcome, GenerationRequest, TeacherBackend
 from cotdistill.teacher.cache import CachedGeneration, GenerationCache, generation_key
@@ -184,12 +184,6 @@ def _choose(samples: list[Rationale]) -> Rationale | None:
     return samples[0] if samples else None
 
 
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    tmp.replace(path)
-
-
 def teach(cfg: TeachConfig, *, examples: Sequence[Example] | None = None, backend: TeacherBackend | None = None,
           progress: ProgressReporter | None = None, overwrite: bool = False) -> TeachResult:
     """Generate (or take from the cache) the teacher's rationales for ``cfg.task`` and write them with an audit.
@@ -243,7 +237,7 @@ def teach(cfg: TeachConfig, *, examples: Sequence[Example] | None = None, backen
         every = [Rationale(id=f"{r.id}#{r.meta['sample_index']}", text=r.text, teacher_label=r.teacher_label,
                            source=r.source, meta=r.meta) for ex in examples for r in samples.get(ex.id, [])]
         samples_path = write_rationales(paths["samples"], every, overwrite=overwrite)
-    _write_json(paths["audit"], audit)
+    write_json_atomic(paths["audit"], audit)
     return TeachResult(output_dir=Path(cfg.output_dir), rationales_path=paths["rationales"],
                        audit_path=paths["audit"], samples_path=samples_path, cache_path=paths["cache"],
                        rationales=list(kept.values()), audit=audit, stats=stats)

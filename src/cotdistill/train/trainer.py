@@ -46,6 +46,7 @@ from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_group
 from transformers.trainer_utils import get_last_checkpoint
 
 from cotdistill.errors import ConfigError
+from cotdistill.files import write_json_atomic
 from cotdistill.hardware import bf16_fast
 from cotdistill.train.config import StudentConfig, TrainConfig
 from cotdistill.train.student import as_student_config, load_student, prepare_tokenizer_for_training
@@ -270,12 +271,6 @@ def read_metadata(output_dir: str | Path) -> dict[str, Any] | None:
     return json.loads(path.read_text())
 
 
-def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-    tmp.replace(path)
-
-
 def _run_identity(student_cfg: StudentConfig, train_cfg: TrainConfig, metadata: dict[str, Any],
                   n_instances: int) -> dict[str, Any]:
     return {"student": student_cfg.model_dump(mode="json"), "train": train_cfg.model_dump(mode="json"),
@@ -305,7 +300,7 @@ def prepare_output_dir(output_dir: Path, identity: dict[str, Any], *, overwrite:
         existing = None
     output_dir.mkdir(parents=True, exist_ok=True)
     if existing is None:
-        _write_json_atomic(output_dir / METADATA_FILE, {"finished": False, "run": identity})
+        write_json_atomic(output_dir / METADATA_FILE, {"finished": False, "run": identity})
 
 
 def _apply_lora(model: Any, student_cfg: StudentConfig) -> Any:
@@ -536,7 +531,7 @@ def _save_finished(trainer: Trainer, output_dir: Path, student_cfg: StudentConfi
         "log_history": trainer.state.log_history,
         "run": identity,
     }
-    _write_json_atomic(output_dir / METADATA_FILE, record)
+    write_json_atomic(output_dir / METADATA_FILE, record)
 
 
 def load_trained_student(path: str | Path) -> tuple[Any, Any, dict[str, Any]]:

@@ -1,0 +1,87 @@
+"""Imports point down the pipeline: data <- teacher <- variants <- train / evaluate / keytokens <- study <- report
+<- cli. A stage never imports a later one, neither at module level (checked by importing each stage with the later
+ones blocked) nor inside a function (checked in the source)."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "cotdistill"
+STAGES = [["data"], ["teacher"], ["variants"], ["train", "evaluate", "keytokens"], ["study"], ["report"], ["cli"]]
+LEVEL = {name: level for level, group in enumerate(STAGES) for name in group}
+#: Imports inside functions that still point up: the student loaders live in train (teacher's local backend
+#: loads a model through them) and variants/keytoken.py builds a key-token selector. A shared models package
+#: below the stages removes them; the test fails when one goes (take it off) or another comes.
+KNOWN_UPWARD = {
+    ("teacher/backends/local.py", "cotdistill.train.config"),
+    ("teacher/backends/local.py", "cotdistill.train.student"),
+    ("variants/keytoken.py", "cotdistill.keytokens.selectors"),
+}
+
+IMPORT_EACH_STAGE = """
+import importlib, pkgutil, sys
+stages = {stages!r}
+failures = []
+for level, group in enumerate(stages):
+    blocked = tuple(f"cotdistill.{{name}}" for later in stages[level + 1:] for name in later)
+
+    class Block:
+        def find_spec(self, name, path=None, target=None):
+            if name.startswith(tuple(b + "." for b in blocked)) or name in blocked:
+                raise ImportError(f"blocked: {{name}} is a later stage")
+
+    for name in [m for m in sys.modules if m.startswith("cotdistill")]:
+        del sys.modules[name]
+    sys.meta_path.insert(0, Block())
+    for stage in group:
+        package = importlib.import_module(f"cotdistill.{{stage}}")
+        for module in pkgutil.walk_packages(package.__path__, f"cotdistill.{{stage}}."):
+            try:
+                importlib.import_module(module.name)
+            except ImportError as err:
+                failures.append(f"{{module.name}}: {{err}}")
+    sys.meta_path.pop(0)
+print("\\n".join(failures))
+"""
+
+
+def test_each_stage_imports_with_the_later_stages_blocked():
+    result = subprocess.run([sys.executable, "-c", IMPORT_EACH_STAGE.format(stages=STAGES)], capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(PACKAGE.parent)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def upward_imports(root: Path = PACKAGE) -> set[tuple[str, str]]:
+    """``(file, imported module)`` for every import of a later stage, at any depth of the file."""
+    found = set()
+    for path in sorted(root.rglob("*.py")):
+        stage = path.relative_to(root).parts[0]
+        if stage not in LEVEL:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                modules = [node.module]
+            elif isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            else:
+                continue
+            for module in modules:
+                parts = module.split(".")
+                if parts[0] == "cotdistill" and len(parts) > 1 and LEVEL.get(parts[1], -1) > LEVEL[stage]:
+                    found.add((path.relative_to(root).as_posix(), module))
+    return found
+
+
+def test_no_function_imports_a_later_stage_but_the_known_ones():
+    assert upward_imports() == KNOWN_UPWARD
+
+
+def test_the_source_check_sees_a_lazy_upward_import(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.py").write_text("def f():\n    from cotdistill.study.runner import run_study\n")
+    assert upward_imports(tmp_path) == {("data/x.py", "cotdistill.study.runner")}
