@@ -17,6 +17,7 @@ def _load_commands():
         data_cmds,
         eval_cmds,
         keytoken_cmds,
+        predict_cmds,
         study_cmds,
         teach_cmds,
         train_cmds,
