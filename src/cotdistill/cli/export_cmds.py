@@ -1,0 +1,48 @@
+"""``cotdistill export``: the training instances a variant builds, as JSON lines and a ``datasets`` dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from cotdistill.cli.app import app
+from cotdistill.cli.train_cmds import build_run_config
+
+
+@app.command("export")
+def export_command(
+    output: Path = typer.Option(..., "-o", "--output", help="Export directory: instances.jsonl, dataset/ "
+                                                            "(datasets.load_from_disk) and cotdistill-export.json."),
+    config: Path | None = typer.Option(None, "--config", help="YAML run config of `cotdistill train` (its "
+                                                              "`output` is ignored); flags override it."),
+    variant: str | None = typer.Option(None, "--variant", help="Training variant (see `cotdistill variants list`)."),
+    task: str | None = typer.Option(None, "--task", help="Task name (see `cotdistill tasks list`)."),
+    task_path: str | None = typer.Option(None, "--task-path", help="Local file or folder of the task."),
+    split: str | None = typer.Option(None, "--split", help="Task split (default train)."),
+    limit: int | None = typer.Option(None, "--limit", help="A seeded random subset of this many examples."),
+    rationales: str | None = typer.Option(None, "--rationales", help="Rationale file or folder."),
+    rationales_format: str | None = typer.Option(None, "--rationales-format", help="jsonl, csv or palm_cqa."),
+    label_policy: str | None = typer.Option(None, "--label-policy", help="keep, drop or relabel examples whose "
+                                                                         "teacher label is wrong."),
+    label_style: str | None = typer.Option(None, "--label-style", help="letter or text."),
+    student: str | None = typer.Option(None, "--student", help="Whose tokenizer: smollm2-135m, gemma3-270m, tiny, "
+                                                               "a directory or a hub id."),
+    max_length: int | None = typer.Option(None, "--max-length", help="Longest sequence in tokens."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed of the variant's randomness."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Write into a non-empty --output."),
+) -> None:
+    """Write the training instances a variant builds (prompt, target, segment kinds, label, token ids)."""
+    from cotdistill.predict.export import export_instances
+
+    flags: dict[str, Any] = {
+        "--task": task, "--task-path": task_path, "--split": split, "--limit": limit, "--rationales": rationales,
+        "--rationales-format": rationales_format, "--label-policy": label_policy, "--variant": variant,
+        "--label-style": label_style, "--student": student, "--max-length": max_length, "--seed": seed,
+        # The run config requires a training output; an export writes none, so it is given the export directory.
+        "--output": str(output),
+    }
+    run_cfg = build_run_config(config, flags)
+    count = export_instances(run_cfg, output, overwrite=overwrite)
+    typer.echo(f"{count} training instances -> {output}")
