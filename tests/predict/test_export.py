@@ -93,6 +93,8 @@ def test_trl_sft_trainer_trains_on_the_export_with_completion_only_loss(exported
     # The prompt is masked out of the loss exactly where cotdistill masks it.
     for row, record in zip(trainer.train_dataset, dataset):
         assert row["labels"] == [t if m else -100 for t, m in zip(record["input_ids"], record["completion_mask"])]
+        target_length = sum(s["num_tokens"] for s in record["segments"])
+        assert row["labels"].count(-100) == len(record["input_ids"]) - target_length
     before = [p.detach().clone() for p in model.parameters()]
     trainer.train()
     assert trainer.state.global_step == 2
