@@ -1,4 +1,5 @@
-"""``cotdistill export``: the training instances a variant builds, as JSON lines and a ``datasets`` dataset."""
+"""``cotdistill export`` (the training instances a variant builds, as JSON lines and a ``datasets`` dataset) and
+``cotdistill push`` (a trained student to the Hugging Face hub)."""
 
 from __future__ import annotations
 
@@ -46,3 +47,16 @@ def export_command(
     run_cfg = build_run_config(config, flags)
     count = export_instances(run_cfg, output, overwrite=overwrite)
     typer.echo(f"{count} training instances -> {output}")
+
+
+@app.command("push")
+def push_command(
+    student: Path = typer.Option(..., "--student", help="Trained student directory (written by `cotdistill train`)."),
+    repo: str = typer.Option(..., "--repo", help="Hugging Face hub repo id, e.g. your-name/obqa-student."),
+    private: bool = typer.Option(False, "--private", help="Create the repo private."),
+) -> None:
+    """Upload a trained student (weights, tokenizer, cotdistill.json, model card) to the Hugging Face hub; the
+    token is huggingface_hub's (`hf auth login` or HF_TOKEN)."""
+    from cotdistill.predict.hub import push_student
+
+    typer.echo(push_student(student, repo, private=private))
