@@ -1,5 +1,6 @@
-"""``cotdistill export`` (the training instances a variant builds, as JSON lines and a ``datasets`` dataset) and
-``cotdistill push`` (a trained student to the Hugging Face hub)."""
+"""``cotdistill export`` (the training instances a variant builds, as JSON lines and a ``datasets`` dataset),
+``cotdistill export-lm-eval`` (an lm-evaluation-harness task of a student's prompt format) and ``cotdistill push``
+(a trained student to the Hugging Face hub)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,29 @@ def push_command(
     from cotdistill.predict.hub import push_student
 
     typer.echo(push_student(student, repo, private=private))
+
+
+@app.command("export-lm-eval")
+def export_lm_eval_command(
+    student: Path = typer.Option(..., "--student", help="Trained student directory: its prompt format is used."),
+    task: str = typer.Option(..., "--task", help="Task name (see `cotdistill tasks list`)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Directory for <name>.yaml and <name>.jsonl "
+                                                            "(lm_eval --include_path)."),
+    task_path: str | None = typer.Option(None, "--task-path", help="Local file or folder of the task."),
+    split: str = typer.Option("test", "--split", help="Split: train, validation (dev) or test."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="A seeded random subset of this many examples."),
+    field: list[str] | None = typer.Option(None, "--field", help="jsonl/csv tasks: ROLE=FIELD (repeatable)."),
+    name: str | None = typer.Option(None, "--name", help="lm-eval task name (default cotdistill_<task>_<split>)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the files of an earlier export."),
+) -> None:
+    """Write an lm-evaluation-harness task that scores the student's prompt format like `cotdistill eval`'s
+    label-first mode (acc = accuracy, acc_norm = acc_norm)."""
+    from cotdistill.cli.data_cmds import task_config_from_flags
+    from cotdistill.data.tasks import load_task
+    from cotdistill.predict.lm_eval_export import export_lm_eval_task
+
+    task_name = name or "".join(c if c.isalnum() else "_" for c in f"cotdistill_{task}_{split}".lower())
+    examples = load_task(task_config_from_flags(task, task_path, split, limit=limit, fields=field))
+    yaml_path = export_lm_eval_task(student, examples, output, task_name, overwrite=overwrite)
+    typer.echo(f"{yaml_path}\nrun: lm_eval --model hf --model_args pretrained={student},dtype=float32 "
+               f"--include_path {output} --tasks {task_name}")
