@@ -129,6 +129,11 @@ def test_answers_are_never_overwritten_silently(trained_student, task_file, tmp_
     assert len(_read_jsonl(out)) == len(QUESTIONS)
 
 
+def test_unknown_field_role_is_a_one_line_error(trained_student, task_file, capsys):
+    code = main(["predict", "--student", str(trained_student), "--input", str(task_file), "--field", "stem=q"])
+    _one_line_error(code, capsys.readouterr().err, "fields", "stem")
+
+
 def test_unknown_mode_and_missing_student(trained_student, task_file, tmp_path, capsys):
     code = main(["predict", "--student", str(trained_student), "--input", str(task_file), "--mode", "fast"])
     _one_line_error(code, capsys.readouterr().err, "--mode", "fast")

@@ -17,12 +17,14 @@ from cotdistill.data.tasks import TaskConfig, _add_generic, _generic_fields, _ge
 from cotdistill.errors import DataError
 
 #: Key the line number is put under when a question line has no id of its own.
-_LINE_ID_KEY = "\x00line"
+_LINE_ID_KEY = "(line number)"
 
 
 def question_fields(fields: Mapping[str, str | list[str]] | None = None) -> dict[str, str | list[str]]:
-    """The generic jsonl task's field mapping (``{role: field in the file}``), defaults filled in."""
-    return _generic_fields(TaskConfig(name="jsonl", fields=dict(fields) if fields else None))
+    """The generic jsonl task's field mapping (``{role: field in the file}``), defaults filled in; an unknown role
+    is a one-line error naming ``fields``."""
+    task = TaskConfig.from_dict({"name": "jsonl", "fields": dict(fields) if fields else None}, source="--field")
+    return _generic_fields(task)
 
 
 def read_json_lines(stream: IO[str], source: str) -> Iterator[tuple[int, dict[str, Any]]]:
