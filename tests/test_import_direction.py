@@ -1,5 +1,5 @@
-"""Imports point down the pipeline: data <- teacher <- variants <- train / evaluate / keytokens <- study <- report
-<- cli. A stage never imports a later one, neither at module level (checked by importing each stage with the later
+"""Imports point down the pipeline: data <- teacher <- variants <- train / evaluate / keytokens <- predict <- study
+<- report <- cli. A stage never imports a later one, neither at module level (checked by importing each stage with the later
 ones blocked) nor inside a function (checked in the source)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "cotdistill"
-STAGES = [["data"], ["teacher"], ["variants"], ["train", "evaluate", "keytokens"], ["study"], ["report"], ["cli"]]
+STAGES = [["data"], ["teacher"], ["variants"], ["train", "evaluate", "keytokens"], ["predict"], ["study"], ["report"], ["cli"]]
 LEVEL = {name: level for level, group in enumerate(STAGES) for name in group}
 #: Imports inside functions that still point up: the student loaders live in train (teacher's local backend
 #: loads a model through them) and variants/keytoken.py builds a key-token selector. A shared models package

@@ -31,6 +31,8 @@ def eval_command(
     config: Path | None = config_option("Evaluation config YAML: EvalConfig keys, or an `eval:` section."),
     limit: int | None = limit_option(),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace results already in --output."),
+    update_card: bool = typer.Option(False, "--update-card",
+                                     help="Record the accuracy in the student's model card (README.md)."),
 ) -> None:
     """Evaluate a trained student on a task split; write per-example predictions and metrics."""
     eval_cfg = load_eval_config(config) if config is not None else EvalConfig()
@@ -41,6 +43,11 @@ def eval_command(
     task_cfg = TaskConfig.from_dict({"name": task, "split": split, "path": task_path, "limit": limit},
                                     source="command line")
     results = evaluate_trained_modes(student, task_cfg, eval_cfg, out_dirs, overwrite=overwrite)
+    if update_card:
+        from cotdistill.train.model_card import evaluation_entry, record_evaluations
+
+        card = record_evaluations(student, [evaluation_entry(r, out_dirs[m]) for m, r in results.items()])
+        typer.echo(f"model card updated: {card}")
     for m, result in results.items():
         metrics = result.metrics
         accuracy = "n/a (no gold labels)" if metrics["accuracy"] is None else f"{metrics['accuracy']:.4f}"

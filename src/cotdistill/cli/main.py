@@ -16,7 +16,9 @@ def _load_commands():
     from cotdistill.cli import (  # noqa: F401
         data_cmds,
         eval_cmds,
+        export_cmds,
         keytoken_cmds,
+        predict_cmds,
         study_cmds,
         teach_cmds,
         train_cmds,

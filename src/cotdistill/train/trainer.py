@@ -49,6 +49,7 @@ from cotdistill.errors import ConfigError
 from cotdistill.files import write_json_atomic
 from cotdistill.hardware import bf16_fast
 from cotdistill.train.config import StudentConfig, TrainConfig
+from cotdistill.train.model_card import write_model_card
 from cotdistill.train.student import as_student_config, load_student, prepare_tokenizer_for_training
 from cotdistill.variants.base import TrainingInstance
 
@@ -377,48 +378,6 @@ def _final_loss(log_history: list[dict[str, Any]]) -> float | None:
     return float(losses[-1]) if losses else None
 
 
-MODEL_CARD = """\
----
-library_name: transformers
-tags: [cotdistill, chain-of-thought-distillation]
----
-# {name}
-
-A student language model fine-tuned with cotdistill (chain-of-thought augmented distillation, after Wadhwa,
-Amir & Wallace, EMNLP 2024).
-
-- base model: `{base}`{lora}
-- training variant: `{variant}`
-- task: {task}
-- rationales: {rationales}
-- seed: {seed}; steps: {steps}; final training loss: {loss}
-
-Full configuration and metadata: `cotdistill.json`. Load with `cotdistill.train.load_trained_student(path)` or
-`transformers.AutoModelForCausalLM.from_pretrained(path)`.
-"""
-
-
-def _brief(record: Any, keys: tuple[str, ...]) -> str:
-    """A few identifying fields of a config record, for the model card."""
-    if not isinstance(record, dict):
-        return "n/a" if record is None else str(record)
-    return ", ".join(f"{k}={record[k]}" for k in keys if record.get(k) is not None) or "n/a"
-
-
-def _model_card(output_dir: Path, student_cfg: StudentConfig, metadata: dict[str, Any], result: TrainResult,
-                seed: int) -> str:
-    variant = metadata.get("variant") or {}
-    loss = f"{result.final_loss:.4f}" if result.final_loss is not None else "n/a"
-    lora = ""
-    if student_cfg.lora is not None:
-        lora = f" + LoRA r={student_cfg.lora.r} ({'merged' if student_cfg.lora.save == 'merged' else 'adapter'})"
-    return MODEL_CARD.format(name=output_dir.name, base=student_cfg.model, lora=lora,
-                             variant=variant.get("name", "n/a") if isinstance(variant, dict) else variant,
-                             task=_brief(metadata.get("task"), ("name", "split", "limit")),
-                             rationales=_brief(metadata.get("rationales"), ("path", "format", "label_policy")),
-                             seed=seed, steps=result.steps, loss=loss)
-
-
 # ---------------------------------------------------------------------------------------------- API
 
 
@@ -517,7 +476,6 @@ def _save_finished(trainer: Trainer, output_dir: Path, student_cfg: StudentConfi
     if not train_cfg.keep_checkpoints:
         for checkpoint in output_dir.glob("checkpoint-*"):
             shutil.rmtree(checkpoint)
-    (output_dir / "README.md").write_text(_model_card(output_dir, student_cfg, metadata, result, train_cfg.seed))
     record = {
         **json.loads(json.dumps(metadata, default=str)),
         "finished": True,
@@ -532,6 +490,7 @@ def _save_finished(trainer: Trainer, output_dir: Path, student_cfg: StudentConfi
         "run": identity,
     }
     write_json_atomic(output_dir / METADATA_FILE, record)
+    write_model_card(output_dir, record, tokenizer)
 
 
 def load_trained_student(path: str | Path) -> tuple[Any, Any, dict[str, Any]]:

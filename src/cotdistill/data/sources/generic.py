@@ -17,7 +17,7 @@ _DEFAULT_FIELDS: dict[str, str | list[str]] = {"id": "id", "question": "question
                                                "answer": "answer"}
 
 
-def _generic_fields(cfg: TaskConfig) -> dict[str, str | list[str]]:
+def generic_fields(cfg: TaskConfig) -> dict[str, str | list[str]]:
     fields = {**_DEFAULT_FIELDS, **(cfg.fields or {})}
     for role, name in fields.items():
         if role != "choices" and not isinstance(name, str):
@@ -44,7 +44,7 @@ def _generic_answer(value: Any, choices: dict[str, Any], rows: Rows, line: int, 
                      line, field)
 
 
-def _add_generic(rows: Rows, line: int, rec: dict[str, Any], fields: dict[str, str | list[str]],
+def add_generic_row(rows: Rows, line: int, rec: dict[str, Any], fields: dict[str, str | list[str]],
                  *, json_choices: bool) -> None:
     spec = fields["choices"]
     if isinstance(spec, list):
@@ -83,11 +83,11 @@ def _generic_path(cfg: TaskConfig, suffix: str) -> Path:
 def load_jsonl_task(cfg: TaskConfig) -> list[Example]:
     """Any JSON-lines file (or folder of <split>.jsonl) read through `fields`."""
     reject_fact(cfg)
-    fields = _generic_fields(cfg)
+    fields = generic_fields(cfg)
     path = _generic_path(cfg, "jsonl")
     rows = Rows(path, labels_required=cfg.canonical_split() != "test")
     for line, rec in read_jsonl(path):
-        _add_generic(rows, line, rec, fields, json_choices=False)
+        add_generic_row(rows, line, rec, fields, json_choices=False)
     return rows.examples
 
 
@@ -95,10 +95,10 @@ def load_jsonl_task(cfg: TaskConfig) -> list[Example]:
 def load_csv_task(cfg: TaskConfig) -> list[Example]:
     """Any CSV file with a header (or folder of <split>.csv) read through `fields`; choices as JSON or columns."""
     reject_fact(cfg)
-    fields = _generic_fields(cfg)
+    fields = generic_fields(cfg)
     path = _generic_path(cfg, "csv")
     rows = Rows(path, labels_required=cfg.canonical_split() != "test")
     _, records = read_csv(path)
     for line, rec in records:
-        _add_generic(rows, line, rec, fields, json_choices=True)
+        add_generic_row(rows, line, rec, fields, json_choices=True)
     return rows.examples
