@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from cotdistill.study.analysis import EXPLORATORY, with_row_labels
+from cotdistill.study.runner import UNTRAINED
 from cotdistill.study.stats import format_p
 
 MODE_NAMES = {"label_first": "label-first", "reasoning_first": "reasoning-first"}
@@ -65,11 +66,13 @@ def findings_table(findings: pd.DataFrame) -> list[str]:
 
 def per_seed_table(summary: pd.DataFrame, results: pd.DataFrame) -> list[str]:
     """Each row's accuracy in every seed, and the spread between its best and worst seed."""
-    results = with_row_labels(results)
+    results = with_row_labels(results[results["variant"] != UNTRAINED])  # the untrained row has no seed
     seeds = sorted(results["seed"].unique())
     lines = ["| variant | mode | " + " | ".join(f"seed {seed}" for seed in seeds) + " | best - worst seed, points |",
              "|---|---|" + "---|" * len(seeds) + "---|"]
     for row in summary.itertuples():
+        if row.row == UNTRAINED:
+            continue
         by_seed = results[results["row"] == row.row].set_index("seed")["accuracy"]
         cells = [f"{100 * by_seed[seed]:.1f}" if seed in by_seed.index else "" for seed in seeds]
         spread = f"{100 * (by_seed.max() - by_seed.min()):.1f}" if len(by_seed) > 1 else ""

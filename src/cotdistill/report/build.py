@@ -25,7 +25,7 @@ import pandas as pd
 from cotdistill.errors import DataError
 from cotdistill.report import plots
 from cotdistill.study import analysis
-from cotdistill.study.runner import DONE_FILE, select_by_labels
+from cotdistill.study.runner import DONE_FILE, UNTRAINED, select_by_labels
 from cotdistill.study.stats import CONFIDENCE, format_p
 
 
@@ -82,6 +82,7 @@ def partial_seeds(results: pd.DataFrame) -> dict[tuple[str, str], list[int]]:
     """Per (task, student), the seeds that some of its rows (variant x evaluation mode) have and others lack: a
     seed whose cells are still running, whose rows would otherwise average over unequal sets of seeds."""
     partial = {}
+    results = results[results["variant"] != UNTRAINED]  # evaluated once, not per seed
     for (task, student), slice_rows in results.groupby(["task", "student"], sort=True):
         seeds_per_row = [set(group["seed"]) for _, group in slice_rows.groupby(["variant", "mode"])]
         missing = set().union(*seeds_per_row) - set.intersection(*seeds_per_row)
