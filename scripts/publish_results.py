@@ -21,7 +21,8 @@ import pandas as pd
 
 from cotdistill.study.runner import DONE_FILE
 
-REPORT_FILES = ("report.md", "summary.csv", "comparisons.csv", "findings.csv", "results.csv", "predictions.parquet")
+REPORT_FILES = ("report.md", "summary.csv", "comparisons.csv", "findings.csv", "per_seed_mcnemar.csv", "results.csv",
+                "predictions.parquet")
 TABLES = ("study.json", "study.yaml")
 CELL_FILES = ("manifest.json", DONE_FILE, "cell.json")
 

@@ -2,10 +2,11 @@
 
     python scripts/results_tables.py docs/results/local-study OpenBookQA Gemma-3-270M
 
-Reads the report's summary.csv (accuracy and CIs per row), comparisons.csv (each row against the baseline),
-findings.csv (the paper's direct comparisons) and results.csv (each cell's accuracy, for the per-seed table: the
-rows the report was computed from), as written by `cotdistill report` and copied by scripts/publish_results.py,
-so the numbers on the results page are generated, not retyped.
+Reads the report's summary.csv (accuracy and CIs per row), comparisons.csv (each row against the baseline,
+exploratory unless declared), findings.csv (the declared Holm family: the paper's direct comparisons) and
+results.csv (each cell's accuracy, for the per-seed table: the rows the report was computed from), as written by
+`cotdistill report` and copied by scripts/publish_results.py, so the numbers on the results page are generated,
+not retyped.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cotdistill.study.analysis import with_row_labels
+from cotdistill.study.analysis import EXPLORATORY, with_row_labels
+from cotdistill.study.runner import UNTRAINED
+from cotdistill.study.stats import format_p
 
 MODE_NAMES = {"label_first": "label-first", "reasoning_first": "reasoning-first"}
 
@@ -26,41 +29,50 @@ def points(fraction: float) -> str:
     return f"{100 * fraction:+.1f}"
 
 
+def interval(c) -> str:
+    return f"{points(c.difference)} [{points(c.diff_ci_low)}, {points(c.diff_ci_high)}]"
+
+
+def adjusted(c) -> str:
+    """The Holm-adjusted p of a family comparison; an exploratory one has none."""
+    return "exploratory" if c.finding == EXPLORATORY else format_p(c.p_holm)
+
+
 def variant_table(summary: pd.DataFrame, comparisons: pd.DataFrame) -> list[str]:
-    lines = ["| variant | mode | seeds | accuracy % | vs baseline, points [95% paired CI] | McNemar p (Holm) |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| variant | mode | seeds | accuracy % | vs baseline, points [95% CI] | p | Holm p (family) |",
+             "|---|---|---|---|---|---|---|"]
     for row in summary.itertuples():
         accuracy = f"{100 * row.accuracy:.1f}"
         if row.seeds > 1:  # one seed has no interval over seeds
             accuracy += f" ± {100 * (row.seed_ci_high - row.seed_ci_low) / 2:.1f}"
         match = comparisons[comparisons["row"] == row.row]
         if match.empty:
-            versus = p_value = ""
+            versus = p_value = holm_p = ""
         else:
             c = match.iloc[0]
-            versus = f"{points(c.difference)} [{points(c.diff_ci_low)}, {points(c.diff_ci_high)}]"
-            p_value = f"{c.mcnemar_p:.2f} ({c.mcnemar_p_holm:.2g})"
+            versus, p_value, holm_p = interval(c), format_p(c.p_value), adjusted(c)
         lines.append(f"| {row.row} | {MODE_NAMES.get(row.mode, row.mode)} | {row.seeds} | {accuracy} | {versus} "
-                     f"| {p_value} |")
+                     f"| {p_value} | {holm_p} |")
     return lines
 
 
 def findings_table(findings: pd.DataFrame) -> list[str]:
-    lines = ["| finding | comparison | difference, points [95% paired CI] | McNemar p (Holm) |", "|---|---|---|---|"]
+    lines = ["| finding | comparison | difference, points [95% CI] | p | Holm p (family) |", "|---|---|---|---|---|"]
     for f in findings.itertuples():
-        lines.append(f"| {f.finding.split(':')[0]} | `{f.row}` vs `{f.baseline}` | {points(f.difference)} "
-                     f"[{points(f.diff_ci_low)}, {points(f.diff_ci_high)}] "
-                     f"| {f.mcnemar_p:.2f} ({f.mcnemar_p_holm:.2g}) |")
+        lines.append(f"| {f.finding.split(':')[0]} | `{f.row}` vs `{f.baseline}` | {interval(f)} "
+                     f"| {format_p(f.p_value)} | {adjusted(f)} |")
     return lines
 
 
 def per_seed_table(summary: pd.DataFrame, results: pd.DataFrame) -> list[str]:
     """Each row's accuracy in every seed, and the spread between its best and worst seed."""
-    results = with_row_labels(results)
+    results = with_row_labels(results[results["variant"] != UNTRAINED])  # the untrained row has no seed
     seeds = sorted(results["seed"].unique())
     lines = ["| variant | mode | " + " | ".join(f"seed {seed}" for seed in seeds) + " | best - worst seed, points |",
              "|---|---|" + "---|" * len(seeds) + "---|"]
     for row in summary.itertuples():
+        if row.row == UNTRAINED:
+            continue
         by_seed = results[results["row"] == row.row].set_index("seed")["accuracy"]
         cells = [f"{100 * by_seed[seed]:.1f}" if seed in by_seed.index else "" for seed in seeds]
         spread = f"{100 * (by_seed.max() - by_seed.min()):.1f}" if len(by_seed) > 1 else ""

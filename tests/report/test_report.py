@@ -18,11 +18,10 @@ def test_report_has_table_with_all_variants_cis_and_marks(study_dir):
     for row in ("label_only", "cot_before_label", "cot_after_label", "shuffled_cot_after_label",
                 "cot_before_label [label-first]", "key_tokens_after_label (k=4)"):
         assert f"| {row} |" in md
-    # cot_after_label (80% vs 55% on 240 paired answers) is significant; the table marks it
+    # cot_after_label vs label_only (80% vs 55%) is not in the default family: exploratory, so unmarked
     line = next(ln for ln in md.splitlines() if ln.startswith("| cot_after_label |"))
-    assert re.search(r"\d+\.\d ± \d+\.\d\*+", line)
-    shuffled = next(ln for ln in md.splitlines() if ln.startswith("| shuffled_cot_after_label |"))
-    assert "*" not in shuffled
+    assert re.search(r"\d+\.\d ± \d+\.\d \|", line) and "*" not in line
+    assert "| exploratory |" in md
     assert "## Teacher audit" in md and "## Provenance" in md and "abc123" in md
     assert "reasoning-first" in md
     # 2 tasks x (4 variants + key tokens at 3 k) x 2 seeds finished, one grid cell not run
@@ -72,7 +71,8 @@ def test_findings_section_compares_the_paper_pairs(tmp_path, make_study):
     findings = pd.read_csv(files.directory / "findings.csv")
     pairs = set(zip(findings["finding"].str[:1], findings["row"], findings["baseline"]))
     assert ("1", "cot_after_label", "cot_before_label") in pairs
-    assert ("1", "cot_after_label", "cot_before_label [label-first]") in pairs
+    # a reasoning-first student read label-first is decided by construction: in no family
+    assert ("1", "cot_after_label", "cot_before_label [label-first]") not in pairs
     assert ("2", "shuffled_cot_after_label", "cot_after_label") in pairs
     assert ("3", "key_tokens_after_label (k=4)", "cot_after_label") in pairs
     # no random_k rows in this study: no key-vs-random comparison
@@ -81,7 +81,10 @@ def test_findings_section_compares_the_paper_pairs(tmp_path, make_study):
     shuffled = findings[findings["row"] == "shuffled_cot_after_label"].iloc[0]
     assert shuffled["difference"] < -0.15 and shuffled["significance"].startswith("*")
     md = files.markdown.read_text()
-    assert "## The paper's findings, compared directly" in md
+    assert "## The declared family: the paper's findings, compared directly" in md
+    assert "## Per-seed McNemar (secondary)" in md
+    per_seed = pd.read_csv(files.directory / "per_seed_mcnemar.csv")
+    assert len(per_seed) == 2 * len(findings) and set(per_seed["seed"]) == {0, 1}
     assert "| 2: shuffled vs coherent CoT after the label |" in md
 
 
@@ -183,3 +186,24 @@ def test_provenance_counts_the_cells_of_each_library_version_and_cpu(tmp_path, m
     assert f"transformers 5.24.0 (3 cells), 5.25.0 ({rest} cells)" in text
     assert "torch 2.13.0," in text and "torch 2.13.0 (" not in text
     assert f"testhost (3 cells), testhost (Test CPU; bf16: amx_bf16) ({rest} cells)" in text
+
+
+def test_a_declared_family_is_holm_adjusted_and_marked_the_rest_exploratory(tmp_path, make_study):
+    import pandas as pd
+
+    root = make_study(tmp_path / "study")
+    study = json.loads((root / "study.json").read_text())
+    study["config"] = {"family": [{"finding": "CoT helps", "variant": "cot_after_label",
+                                   "reference": "label_only"}]}
+    (root / "study.json").write_text(json.dumps(study))
+    files = write_report(root)
+    comparisons = pd.read_csv(files.directory / "comparisons.csv")
+    declared = comparisons[comparisons["finding"] == "CoT helps"]
+    assert len(declared) == 2  # one per task, adjusted together
+    assert (declared["p_holm"] >= declared["p_value"]).all() and (declared["significance"] == "***").all()
+    others = comparisons[comparisons["finding"] == "exploratory"]
+    assert others["p_holm"].isna().all() and (others["significance"].fillna("") == "").all()
+    md = files.markdown.read_text()
+    line = next(ln for ln in md.splitlines() if ln.startswith("| cot_after_label |"))
+    assert "***" in line
+    assert "< 1e-6" in md  # 80% vs 55% on 240 paired answers: printed no finer than 1e-6

@@ -20,6 +20,9 @@ from cotdistill.study.runner import expand_grid
     ({"trian": {}}, "trian", "unknown key"),
     ({"students": [{"model": "tiny", "dtyp": "bf16"}]}, "students[0].dtyp", "unknown key"),
     ({"baseline": "nothing"}, "baseline", "not one of the variants"),
+    ({"family": [{"finding": "f", "variant": "cot_after_label", "reference": "label_olny"}]},
+     "family[0].reference", "not one of the variants"),
+    ({"family": [{"finding": "f", "variant": "cot_after_label"}]}, "family[0].reference", "required"),
     ({"tasks": [{"train": {"name": "jsonl", "path": "missing.jsonl"}, "eval": {"name": "synthetic"},
                  "reference_rationales": True}]}, "tasks[0].train.path", "not found"),
     ({"tasks": [{"train": {"name": "synthetic"}, "eval": {"name": "synthetic", "split": "test"},
@@ -72,3 +75,11 @@ def test_grid_expands_k_and_modes_and_hashes_are_stable(tiny_study_yaml):
                      {"name": "random_k_tokens_after_label", "k": [1, 3]}], "seeds": [0, 1], "baseline": "LO"},
         name="relabelled.yaml"))
     assert [c.key for c in expand_grid(relabelled)] == [c.key for c in cells]
+
+
+def test_the_declared_family_does_not_change_the_study_hash(tiny_study_yaml):
+    plain = load_study_config(tiny_study_yaml())
+    declared = load_study_config(tiny_study_yaml({"family": [{"finding": "CoT helps", "variant": "cot_after_label",
+                                                             "reference": "label_only"}]}, name="family.yaml"))
+    assert declared.family[0].reference == "label_only"
+    assert declared.study_hash() == plain.study_hash()

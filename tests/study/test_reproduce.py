@@ -13,7 +13,9 @@ from cotdistill.study.runner import DONE_FILE, expand_grid, host_info
 
 
 def _cells(reference):
-    return sorted(p for p in (reference / "cells").iterdir() if (p / DONE_FILE).is_file())
+    """The finished trained cells (the untrained student's eval-only cell has nothing to retrain)."""
+    return sorted(p for p in (reference / "cells").iterdir() if (p / DONE_FILE).is_file()
+                  and not json.loads((p / "manifest.json").read_text())["config"].get("untrained"))
 
 
 def test_manifest_rebuilds_a_one_cell_study_with_the_same_key(tiny_study_run):

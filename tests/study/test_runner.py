@@ -16,7 +16,8 @@ import pytest
 
 from cotdistill.errors import CotDistillError
 from cotdistill.study.config import load_study_config
-from cotdistill.study.runner import DONE_FILE, StudyRunner, run_study
+from cotdistill.study.runner import (DONE_FILE, UNTRAINED, UNTRAINED_SEED, StudyRunner, expand_grid, run_study,
+                                     untrained_cells)
 
 TIMING_COLUMNS = ["seconds_per_answer", "train_seconds", "eval_seconds"]
 
@@ -33,21 +34,49 @@ def test_same_cell_same_seed_gives_identical_metrics(tiny_study_run, tiny_study_
     config, reference = tiny_study_run
     one_cell = load_study_config(tiny_study_yaml({"variants": [{"name": "label_only"}]}, name="one.yaml"))
     again = run_study(one_cell, tmp_path / "again", live=False)
-    (cell,) = [p.name for p in (again / "cells").iterdir()]
+    (cell,) = [c.key for c in StudyRunner(one_cell, again).cells if c.trained]
     first = json.loads((reference / "cells" / cell / "eval" / "label_first" / "metrics.json").read_text())
     second = json.loads((again / "cells" / cell / "eval" / "label_first" / "metrics.json").read_text())
     assert first["accuracy"] == second["accuracy"] and first["n"] == second["n"] == 12
     ref_results, ref_predictions = _comparable(reference)
     results, predictions = _comparable(again)
-    pd.testing.assert_frame_equal(ref_results[ref_results["cell"] == cell].reset_index(drop=True), results)
-    pd.testing.assert_frame_equal(ref_predictions[ref_predictions["cell"] == cell].reset_index(drop=True),
-                                  predictions)
+    for ref, got in ((ref_results, results), (ref_predictions, predictions)):
+        pd.testing.assert_frame_equal(ref[ref["cell"] == cell].reset_index(drop=True),
+                                      got[got["cell"] == cell].reset_index(drop=True))
     manifest = json.loads((again / "cells" / cell / "manifest.json").read_text())
     assert manifest["seed"] == 0 and manifest["status"] == "done" and manifest["config"]["seed"] == 0
     assert {"git_commit", "versions", "host", "timings", "config"} <= set(manifest)
     assert manifest["versions"]["torch"] and manifest["timings"]["total_seconds"] > 0
     assert (again / "cells" / cell / "cell.log").stat().st_size > 0
     assert (again / "results.csv").is_file()
+
+
+def test_the_untrained_student_is_one_eval_only_cell_per_task_and_student(tiny_study_run, tiny_study_yaml):
+    from cotdistill.evaluate import evaluate_student
+    from cotdistill.study.runner import load_task_data
+    from cotdistill.train.student import load_student
+
+    config, reference = tiny_study_run
+    cfg = load_study_config(config)
+    results = pd.read_parquet(reference / "results.parquet")
+    row = results[results["variant"] == UNTRAINED]
+    assert len(row) == 1 and row["seed"].item() == UNTRAINED_SEED and row["mode"].item() == "label_first"
+    runner = StudyRunner(cfg, reference, live=False)
+    (cell,) = [c for c in runner.cells if not c.trained]
+    assert runner.is_done(cell) and not (runner.cell_dir(cell) / "train").exists()
+    # the trained cells keep their keys; the untrained one is not repeated per seed
+    assert [c.key for c in runner.cells if c.trained] == [c.key for c in expand_grid(cfg)]
+    three_seeds = load_study_config(tiny_study_yaml({"seeds": [0, 1, 2]}, name="three.yaml"))
+    assert [c.key for c in untrained_cells(three_seeds)] == [cell.key]
+    # the same prompt and scoring as label_only, on the student as it starts
+    model, tokenizer = load_student(cfg.students[0].student_config())
+    label_only = cfg.variants[0]
+    by_hand = evaluate_student(model, tokenizer, load_task_data(cfg.tasks[0], 0, reference, write=False).eval,
+                               variant=label_only.build_variant(), prompt_format=label_only.prompt_format(),
+                               config=cfg.eval.label_first)
+    assert row["accuracy"].item() == by_hand.metrics["accuracy"]
+    predictions = pd.read_parquet(reference / "predictions.parquet")
+    assert len(predictions[predictions["cell"] == cell.key]) == 12
 
 
 def test_rerun_of_a_finished_study_computes_nothing(tiny_study_run):
@@ -72,7 +101,7 @@ def test_sigkilled_study_resumes_without_recomputing_and_matches_an_uninterrupte
     try:
         # Kill once a cell is finished and the next one has written a training checkpoint.
         while time.monotonic() < deadline:
-            done = [c for c in runner.cells if runner.is_done(c)]
+            done = [c for c in runner.cells if c.trained and runner.is_done(c)]
             mid = [c for c in runner.cells if not runner.is_done(c)
                    and any((runner.cell_dir(c) / "train").glob("checkpoint-*"))]
             if done and mid:
@@ -100,7 +129,7 @@ def test_sigkilled_study_resumes_without_recomputing_and_matches_an_uninterrupte
     results, predictions = _comparable(out)
     pd.testing.assert_frame_equal(ref_results, results)
     pd.testing.assert_frame_equal(ref_predictions, predictions)
-    assert set(results["variant"]) == {"label_only", "cot_after_label"}
+    assert set(results["variant"]) == {UNTRAINED, "label_only", "cot_after_label"}
 
 
 def test_only_runs_the_selected_cells_seed_by_seed(tiny_study_yaml, tmp_path):
@@ -124,7 +153,8 @@ def test_pending_cells_run_seed_major(tiny_study_yaml, tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "run_cell", lambda cell, progress=None: order.append((cell.seed, cell.variant)))
     monkeypatch.setattr(runner, "write_tables", lambda: None)
     runner.run()
-    assert order == [(1, "label_only"), (1, "cot_after_label"), (0, "label_only"), (0, "cot_after_label")]
+    assert order == [(UNTRAINED_SEED, UNTRAINED), (1, "label_only"), (1, "cot_after_label"), (0, "label_only"),
+                     (0, "cot_after_label")]
 
 
 def test_only_with_an_unknown_key_or_value_names_the_flag(tiny_study_yaml, tmp_path):
@@ -145,13 +175,14 @@ def test_drop_weights_deletes_only_the_weights_of_evaluated_cells(tiny_study_run
     cfg = load_study_config(tiny_study_yaml())
     runner = StudyRunner(cfg, tmp_path / "out", live=False, keep_weights=False)
     runner.run()
-    for cell in runner.cells:
+    trained = [cell for cell in runner.cells if cell.trained]
+    for cell in trained:
         directory = runner.cell_dir(cell)
         assert runner.is_done(cell)
         assert not list((directory / "train").glob("*.safetensors"))
         assert (directory / "train" / "config.json").is_file()
         assert json.loads((directory / "manifest.json").read_text())["weights_kept"] is False
-    assert len(list((kept / "cells").glob("*/train/*.safetensors"))) == len(runner.cells)  # the default keeps them
+    assert len(list((kept / "cells").glob("*/train/*.safetensors"))) == len(trained)  # the default keeps them
     dropped, reference = (_comparable(tmp_path / "out")[0], _comparable(kept)[0])
     pd.testing.assert_frame_equal(dropped.drop(columns="cell"), reference.drop(columns="cell"))
     runner.run()  # a rerun finds every cell done and still writes its tables without the weights

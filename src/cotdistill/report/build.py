@@ -25,8 +25,8 @@ import pandas as pd
 from cotdistill.errors import DataError
 from cotdistill.report import plots
 from cotdistill.study import analysis
-from cotdistill.study.runner import DONE_FILE, select_by_labels
-from cotdistill.study.stats import CONFIDENCE
+from cotdistill.study.runner import DONE_FILE, UNTRAINED, select_by_labels
+from cotdistill.study.stats import CONFIDENCE, format_p
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,7 @@ def partial_seeds(results: pd.DataFrame) -> dict[tuple[str, str], list[int]]:
     """Per (task, student), the seeds that some of its rows (variant x evaluation mode) have and others lack: a
     seed whose cells are still running, whose rows would otherwise average over unequal sets of seeds."""
     partial = {}
+    results = results[results["variant"] != UNTRAINED]  # evaluated once, not per seed
     for (task, student), slice_rows in results.groupby(["task", "student"], sort=True):
         seeds_per_row = [set(group["seed"]) for _, group in slice_rows.groupby(["variant", "mode"])]
         missing = set().union(*seeds_per_row) - set.intersection(*seeds_per_row)
@@ -168,29 +169,38 @@ def _detail_table(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
 
 
 def _comparison_table(comparisons: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    header = ["task", "student", "variant", "vs", "items x seeds", "difference (pts)", "95% CI (paired bootstrap)",
-              "variant-only / baseline-only correct", "McNemar p", "Holm p", "Cohen's h", ""]
+    header = ["task", "student", "variant", "vs", "items x seeds", "difference (pts)",
+              f"{int(CONFIDENCE * 100)}% CI", "p", "Holm p (family)", "seed sd (pts)", "Cohen's h", ""]
     body = [[r.task, r.student, r.row, r.baseline, f"{r.n_items} x {r.seeds}", f"{100 * r.difference:+.1f}",
-             f"[{100 * r.diff_ci_low:+.1f}, {100 * r.diff_ci_high:+.1f}]",
-             f"{r.only_variant_correct} / {r.only_baseline_correct}", f"{r.mcnemar_p:.3g}",
-             f"{r.mcnemar_p_holm:.3g}", f"{r.cohens_h:+.2f}", r.significance] for r in comparisons.itertuples()]
+             f"[{100 * r.diff_ci_low:+.1f}, {100 * r.diff_ci_high:+.1f}]", format_p(r.p_value),
+             format_p(r.p_holm) if r.finding != analysis.EXPLORATORY else "exploratory",
+             "–" if math.isnan(r.seed_sd) else f"{100 * r.seed_sd:.1f}", f"{r.cohens_h:+.2f}", r.significance]
+            for r in comparisons.itertuples()]
     return header, body
 
 
-def _finding_comparisons(results: pd.DataFrame, predictions: pd.DataFrame) -> pd.DataFrame:
-    pairs = analysis.finding_pairs(results)
-    table = analysis.compare_rows(results, predictions, [(row, ref) for _, row, ref in pairs])
-    if not table.empty:
-        finding = {(row, ref): name for name, row, ref in pairs}
-        table.insert(0, "finding", [finding[(r, b)] for r, b in zip(table["row"], table["baseline"])])
-    return table
+def family_pairs(study: dict[str, Any], results: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(finding, row, reference) of the study's declared Holm family (config key ``family``), or the paper's
+    findings among the grid's rows when it declares none."""
+    declared = study.get("config", {}).get("family")
+    if declared is None:
+        return analysis.finding_pairs(results)
+    return [(c["finding"], c["variant"], c["reference"]) for c in declared]
 
 
 def _finding_table(findings: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     header, body = _comparison_table(findings)
     header = ["finding", *header[:3], "reference", *header[4:]]
-    header[header.index("variant-only / baseline-only correct")] = "variant-only / reference-only correct"
     return header, [[f, *b] for f, b in zip(findings["finding"], body)]
+
+
+def _per_seed_table(per_seed: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    header = ["task", "student", "variant", "reference", "seed", "difference (pts)",
+              "variant-only / reference-only correct", "McNemar p"]
+    body = [[r.task, r.student, r.row, r.baseline, str(r.seed), f"{100 * r.difference:+.1f}",
+             f"{r.only_variant_correct} / {r.only_baseline_correct}", format_p(r.mcnemar_p)]
+            for r in per_seed.itertuples()]
+    return header, body
 
 
 def _cost_table(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
@@ -266,9 +276,13 @@ def _provenance(outputs: StudyOutputs) -> list[tuple[str, str]]:
         ("git commit(s)", ", ".join(commits)),
         ("host(s)", _counted([_host(m.get("host", {})) for m in manifests])),
         ("library versions", _library_versions(manifests)),
-        ("statistics", f"{int(CONFIDENCE * 100)}% CIs: Student-t over seeds, percentile bootstrap over items; "
-                       "McNemar exact test on (seed, item) pairs vs the baseline, Holm-adjusted across all "
-                       "comparisons; marks * p<0.05, ** p<0.01, *** p<0.001"),
+        ("statistics", f"{int(CONFIDENCE * 100)}% CIs per row: Student-t over seeds, percentile bootstrap over "
+                       "items. Comparisons: mixed model of the paired (seed, question) differences with crossed "
+                       "random seed and question effects (question the unit, seed-to-seed training variance in "
+                       "the noise), t with Satterthwaite degrees of freedom for both the interval and the p-value; "
+                       "Holm-adjusted over the declared family only, every other comparison exploratory and "
+                       "unadjusted; marks * p<0.05, ** p<0.01, *** p<0.001 (adjusted); p below 1e-6 printed "
+                       "as < 1e-6. McNemar's exact test per seed is a secondary table."),
     ]
 
 
@@ -306,12 +320,22 @@ def write_report(root: str | Path, *, overwrite: bool = True, only: dict[str, li
     out_dir.mkdir(parents=True, exist_ok=True)
     baseline = outputs.study["baseline"]
     summary = analysis.summarize(outputs.results, outputs.predictions)
-    comparisons = analysis.compare_to_baseline(outputs.results, outputs.predictions, baseline)
+    family = family_pairs(outputs.study, outputs.results)
+    versus_baseline = analysis.baseline_pairs(outputs.results, baseline)
+    pairs = list(dict.fromkeys([(row, ref) for _, row, ref in family] + versus_baseline))
+    table = analysis.apply_family(analysis.compare_rows(outputs.results, outputs.predictions, pairs), family)
+    if table.empty:
+        comparisons = findings = table
+    else:
+        comparisons = table[table["baseline"] == baseline].reset_index(drop=True)
+        findings = table[table["finding"] != analysis.EXPLORATORY].reset_index(drop=True)
+    per_seed = analysis.per_seed_mcnemar(outputs.results, outputs.predictions,
+                                         [(row, ref) for _, row, ref in family])
     cheapest = analysis.cheapest_keeping_accuracy(summary)
-    findings = _finding_comparisons(outputs.results, outputs.predictions)
     summary.to_csv(out_dir / "summary.csv", index=False)
     comparisons.to_csv(out_dir / "comparisons.csv", index=False)
     findings.to_csv(out_dir / "findings.csv", index=False)
+    per_seed.to_csv(out_dir / "per_seed_mcnemar.csv", index=False)
     outputs.results.to_csv(out_dir / "results.csv", index=False)
     outputs.predictions.to_parquet(out_dir / "predictions.parquet", index=False)
 
@@ -339,17 +363,24 @@ def write_report(root: str | Path, *, overwrite: bool = True, only: dict[str, li
         for (task, student), seeds in partial.items())
     sections: list[tuple[str, str, tuple[list[str], list[list[str]]] | None, str]] = [
         ("Results", f"Accuracy (%) on the evaluation items, mean ± 95% CI half-width over seeds{one_seed_note}; "
-                    f"marks: significance against `{baseline}` (McNemar exact, Holm-adjusted); "
+                    f"marks: significance against `{baseline}` where that comparison is in the declared family "
+                    f"(Holm-adjusted; the others are exploratory and unmarked); "
                     f"{AT_CHANCE_MARK.strip()}: the 95% CI over items reaches chance accuracy, so that student "
                     f"did not learn the task and its row measures nothing.{partial_note}", paper, "paper"),
         ("Per-row statistics", "", _detail_table(summary), ""),
-        (f"Comparisons against {baseline}", "Same items and seeds; difference in accuracy points.",
+        (f"Comparisons against {baseline}",
+         "Same items and seeds (paired by seed); difference in accuracy points with its interval and p-value from "
+         "the crossed seed x question model; exploratory unless the comparison is in the declared family.",
          _comparison_table(comparisons) if not comparisons.empty else None, ""),
-        ("The paper's findings, compared directly",
-         "1: CoT after the label vs before it; 2: shuffled vs coherent CoT after the label; 3: key tokens vs as "
-         "many random rationale tokens, and vs the full CoT. Same items and seeds; difference in accuracy points; "
-         "Holm-adjusted across these comparisons.",
+        ("The declared family: the paper's findings, compared directly",
+         "The confirmatory comparisons (study config `family`; by default 1: CoT after the label vs before it, "
+         "each in its natural mode; 2: shuffled vs coherent CoT after the label; 3: key tokens vs as many random "
+         "rationale tokens, and vs the full CoT). Holm-adjusted together across every task and student.",
          _finding_table(findings) if not findings.empty else None, ""),
+        ("Per-seed McNemar (secondary)",
+         "Each family comparison within each seed, one trained student against one: McNemar's exact test, "
+         "unadjusted. It conditions on the trained students, so training noise is in none of these p-values.",
+         _per_seed_table(per_seed) if not per_seed.empty else None, ""),
         ("Inference cost", "Mean wall time and generated tokens per answer, label-first vs reasoning-first; "
                            "wall time of each cell's training and evaluation (mean over seeds).",
          _cost_table(summary), ""),

@@ -62,7 +62,7 @@ def accuracy_bars(summary: pd.DataFrame, comparisons: pd.DataFrame, path: Path) 
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     # Two lines: one panel is narrower than the whole caption.
-    fig.suptitle("Accuracy per variant (mean over seeds, 95% CI)\ngrey: baseline; * Holm-adjusted McNemar",
+    fig.suptitle("Accuracy per variant (mean over seeds, 95% CI)\ngrey: baseline; * Holm-adjusted (declared family)",
                  fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)

@@ -1,4 +1,4 @@
-"""From a study's results tables to per-row summaries and comparisons against the baseline.
+"""From a study's results tables to per-row summaries and paired comparisons of rows.
 
 The results table has one row per (cell, mode): a cell is one (task, student, variant, seed) training run,
 evaluated in one or two modes. A *row* of the paper-style table is a (variant, mode) pair -- the variant in
@@ -95,85 +95,130 @@ def summarize(results: pd.DataFrame, predictions: pd.DataFrame, *, resamples: in
     return table.drop(columns="_order").reset_index(drop=True)
 
 
-def compare_to_baseline(results: pd.DataFrame, predictions: pd.DataFrame, baseline: str, *,
-                        resamples: int = stats.BOOTSTRAP_RESAMPLES) -> pd.DataFrame:
-    """Each row against the baseline variant (in its natural mode) on the same seeds and items, Holm-adjusted
-    across every comparison of the study."""
+def baseline_pairs(results: pd.DataFrame, baseline: str) -> list[tuple[str, str]]:
+    """(row, baseline) for every row of the results but the baseline itself."""
     rows = [row_label(v, m, bool(p)) for v, m, p in zip(results["variant"], results["mode"], results["primary_mode"])]
-    pairs = [(row, baseline) for row in dict.fromkeys(rows) if row != baseline]
-    return compare_rows(results, predictions, pairs, resamples=resamples)
+    return [(row, baseline) for row in dict.fromkeys(rows) if row != baseline]
 
 
 #: Registered names of the variants the paper's findings compare (see :func:`finding_pairs`).
 _COT_AFTER, _COT_BEFORE, _SHUFFLED = "cot_after_label", "cot_before_label", "shuffled_cot_after_label"
 _KEY_TOKENS, _RANDOM_K = "key_tokens_after_label", "random_k_tokens_after_label"
+FINDING_1 = "1: CoT after vs before the label"
+FINDING_2 = "2: shuffled vs coherent CoT after the label"
+FINDING_3_RANDOM = "3: key tokens vs random tokens (same k)"
+FINDING_3_FULL = "3: key tokens vs the full CoT"
+#: The label of a comparison outside the declared family: reported unadjusted.
+EXPLORATORY = "exploratory"
 
 
 def finding_pairs(results: pd.DataFrame) -> list[tuple[str, str, str]]:
     """(finding, row, reference row) for the comparisons the paper's three findings rest on, among the rows the
-    results have: CoT after vs before the label (both of cot_before_label's modes); shuffled vs coherent CoT
-    after the label; each key-token row vs random tokens at the same k and vs the full CoT."""
+    results have, each variant in its natural evaluation mode: CoT after vs before the label; shuffled vs
+    coherent CoT after the label; each key-token row vs random tokens at the same k and vs the full CoT. This is
+    the default Holm family of a study. A variant read in another mode (cot_before_label read label-first) is
+    left out: that comparison is decided by construction, not by training."""
     labelled = with_row_labels(results)
-    rows = labelled.drop_duplicates("row")
+    rows = labelled[labelled["primary_mode"].astype(bool)].drop_duplicates("row")
     by_name: dict[str, list[pd.Series]] = {}
     for _, r in rows.iterrows():
         by_name.setdefault(r["variant_name"], []).append(r)
     pairs: list[tuple[str, str, str]] = []
-    after = [r["row"] for r in by_name.get(_COT_AFTER, []) if r["primary_mode"]]
+    after = [r["row"] for r in by_name.get(_COT_AFTER, [])]
     for a in after:
         for b in by_name.get(_COT_BEFORE, []):
-            pairs.append(("1: CoT after vs before the label", a, b["row"]))
+            pairs.append((FINDING_1, a, b["row"]))
         for s in by_name.get(_SHUFFLED, []):
-            if s["primary_mode"]:
-                pairs.append(("2: shuffled vs coherent CoT after the label", s["row"], a))
-    randoms = [r for r in by_name.get(_RANDOM_K, []) if r["primary_mode"]]
+            pairs.append((FINDING_2, s["row"], a))
+    randoms = by_name.get(_RANDOM_K, [])
     for key in by_name.get(_KEY_TOKENS, []):
-        if not key["primary_mode"]:
-            continue
         for rnd in randoms:
             if rnd["k"] == key["k"]:
-                pairs.append(("3: key tokens vs random tokens (same k)", key["row"], rnd["row"]))
+                pairs.append((FINDING_3_RANDOM, key["row"], rnd["row"]))
         for a in after:
-            pairs.append(("3: key tokens vs the full CoT", key["row"], a))
+            pairs.append((FINDING_3_FULL, key["row"], a))
     return pairs
 
 
+def _aligned(block: pd.DataFrame, index: PredictionIndex, row: str, reference: str):
+    """The two rows' 0/1 matrices on the seeds both have (paired by seed) and the items both were evaluated on."""
+    base = block[block["row"] == reference]
+    base_by_seed = dict(zip(base["seed"], _keys(base)))
+    group = block[(block["row"] == row) & block["seed"].isin(base_by_seed)].sort_values("seed")
+    if group.empty:
+        return None
+    variant_keys = _keys(group)
+    base_keys = [base_by_seed[s] for s in group["seed"]]
+    items = index.items(variant_keys + base_keys)
+    return list(group["seed"]), index.matrix(variant_keys, items), index.matrix(base_keys, items)
+
+
 def compare_rows(results: pd.DataFrame, predictions: pd.DataFrame, pairs: list[tuple[str, str]], *,
-                 resamples: int = stats.BOOTSTRAP_RESAMPLES) -> pd.DataFrame:
-    """Each (row, reference row) pair within every (task, student), on the seeds both have and the items both
-    were evaluated on: McNemar exact test, paired bootstrap CI of the difference, Cohen's h; Holm-adjusted
-    across all the comparisons made. The reference row is in column ``baseline``."""
+                 confidence: float = stats.CONFIDENCE) -> pd.DataFrame:
+    """Each (row, reference row) pair within every (task, student), on the seeds both have (paired by seed) and
+    the items both were evaluated on: the difference with its interval and p-value from
+    :func:`stats.crossed_difference_test` (question the unit, seed-to-seed variance in the noise) and Cohen's h.
+    Unadjusted: :func:`apply_family` adds the Holm-adjusted p of the declared family. The reference row is in
+    column ``baseline``."""
     results = with_row_labels(results)
     index = PredictionIndex(predictions)
     records = []
     for (task, student), block in results.groupby(["task", "student"], sort=False):
         for row, reference in pairs:
-            base = block[block["row"] == reference]
-            base_by_seed = dict(zip(base["seed"], _keys(base)))
-            group = block[(block["row"] == row) & block["seed"].isin(base_by_seed)].sort_values("seed")
-            if group.empty:
+            aligned = _aligned(block, index, row, reference)
+            if aligned is None:
                 continue
-            variant_keys = _keys(group)
-            base_keys = [base_by_seed[s] for s in group["seed"]]
-            items = index.items(variant_keys + base_keys)
-            variant_matrix, base_matrix = index.matrix(variant_keys, items), index.matrix(base_keys, items)
-            mcnemar = stats.mcnemar_exact(variant_matrix, base_matrix)
-            boot = stats.paired_bootstrap(variant_matrix, base_matrix, resamples=resamples)
+            _, variant_matrix, base_matrix = aligned
+            test = stats.crossed_difference_test(variant_matrix, base_matrix, confidence=confidence)
             records.append({
-                "task": task, "student": student, "row": row, "baseline": reference, "seeds": len(group),
-                "n_items": len(items), "variant_accuracy": float(variant_matrix.mean()),
-                "baseline_accuracy": float(base_matrix.mean()), "difference": boot.difference,
-                "diff_ci_low": boot.low, "diff_ci_high": boot.high, "bootstrap_p": boot.p_value,
-                "only_variant_correct": mcnemar.only_variant, "only_baseline_correct": mcnemar.only_baseline,
-                "mcnemar_p": mcnemar.p_value,
+                "task": task, "student": student, "row": row, "baseline": reference, "seeds": test.seeds,
+                "n_items": test.items, "variant_accuracy": float(variant_matrix.mean()),
+                "baseline_accuracy": float(base_matrix.mean()), "difference": test.difference,
+                "diff_ci_low": test.low, "diff_ci_high": test.high, "p_value": test.p_value,
+                "std_error": test.std_error, "df": test.df, "seed_sd": test.seed_sd,
+                "question_sd": test.question_sd,
                 "cohens_h": stats.cohens_h(float(variant_matrix.mean()), float(base_matrix.mean())),
             })
-    table = pd.DataFrame.from_records(records)
-    if table.empty:
-        return table
-    table["mcnemar_p_holm"] = stats.holm(table["mcnemar_p"])
-    table["significance"] = [stats.significance_mark(p) for p in table["mcnemar_p_holm"]]
-    return table
+    return pd.DataFrame.from_records(records)
+
+
+def apply_family(table: pd.DataFrame, family: list[tuple[str, str, str]]) -> pd.DataFrame:
+    """Label each comparison with its finding when (row, reference) is in the declared family, else
+    ``exploratory``; Holm-adjust the p-values of the family's comparisons together (every task and student) and
+    leave the exploratory ones unadjusted (``p_holm`` NaN). Marks are on the adjusted p."""
+    out = table.copy()
+    if out.empty:
+        return out
+    finding = {(row, ref): name for name, row, ref in family}
+    out.insert(0, "finding", [finding.get((r, b), EXPLORATORY) for r, b in zip(out["row"], out["baseline"])])
+    in_family = out["finding"] != EXPLORATORY
+    out["p_holm"] = float("nan")
+    out.loc[in_family, "p_holm"] = stats.holm(out.loc[in_family, "p_value"])
+    out["significance"] = [stats.significance_mark(p) for p in out["p_holm"]]
+    return out
+
+
+def per_seed_mcnemar(results: pd.DataFrame, predictions: pd.DataFrame,
+                     pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """Secondary view: McNemar's exact test of each pair within each seed (one trained student against one),
+    unadjusted. It conditions on the trained students, so training noise is in none of these p-values."""
+    results = with_row_labels(results)
+    index = PredictionIndex(predictions)
+    records = []
+    for (task, student), block in results.groupby(["task", "student"], sort=False):
+        for row, reference in pairs:
+            aligned = _aligned(block, index, row, reference)
+            if aligned is None:
+                continue
+            seeds, variant_matrix, base_matrix = aligned
+            for seed, variant_row, base_row in zip(seeds, variant_matrix, base_matrix):
+                test = stats.mcnemar_exact(variant_row, base_row)
+                records.append({"task": task, "student": student, "row": row, "baseline": reference,
+                                "seed": int(seed), "n_items": int(variant_row.size),
+                                "difference": float(variant_row.mean() - base_row.mean()),
+                                "only_variant_correct": test.only_variant,
+                                "only_baseline_correct": test.only_baseline, "mcnemar_p": test.p_value})
+    return pd.DataFrame.from_records(records)
 
 
 def _mean_or_nan(series: pd.Series) -> float:

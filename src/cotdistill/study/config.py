@@ -139,6 +139,14 @@ class StudyEvalConfig(StageConfig):
         return self.label_first if mode == "label_first" else self.reasoning_first
 
 
+class FamilyComparison(StageConfig):
+    """One confirmatory comparison: a variant against a reference variant, each in its natural evaluation mode."""
+
+    finding: str = Field(..., description="What the comparison tests, as the report's tables name it.")
+    variant: str = Field(..., description="Label of the variant compared (a grid label, e.g. 'gxi (k=5)').")
+    reference: str = Field(..., description="Label of the variant it is compared with.")
+
+
 class StudyConfig(StageConfig):
     name: str = Field("study", description="Name of the study (report title).")
     tasks: list[StudyTaskConfig] = Field(..., min_length=1, description="Tasks with their rationale sources.")
@@ -152,13 +160,21 @@ class StudyConfig(StageConfig):
     notes: list[str] = Field(default_factory=list, description=(
         "Lines shown at the top of the report (e.g. how `cotdistill demo` sized itself); not part of the "
         "study's identity."))
+    family: list[FamilyComparison] | None = Field(
+        None, description="The confirmatory comparisons, Holm-adjusted together across every task and student; "
+                          "every other comparison of the report is exploratory and unadjusted. null: the "
+                          "comparisons behind the paper's three findings among the grid's variants (CoT after vs "
+                          "before the label; shuffled vs coherent CoT after the label; each key-token variant vs "
+                          "random tokens of the same k and vs the full CoT).")
 
     def variant_entries(self) -> list[tuple[int, str, VariantConfig]]:
         """(index in `variants`, label, config) of every variant of the grid, k values expanded."""
         return [(i, label, cfg) for i, v in enumerate(self.variants) for label, cfg in v.expand()]
 
     def study_hash(self) -> str:
-        return config_hash(self.model_dump(mode="json", exclude={"output_dir", "notes"}))
+        # Notes and the family decide what the report says, not what a cell computes: changing them keeps the
+        # study's record and tables.
+        return config_hash(self.model_dump(mode="json", exclude={"output_dir", "notes", "family"}))
 
 
 def _error(source: str, key: str, message: str) -> ConfigError:
@@ -201,6 +217,11 @@ def validate_study(cfg: StudyConfig, *, source: str = "<config>") -> None:
     unique([v.name_or_label for v in cfg.variants], "variants")
     if cfg.baseline not in labels:
         raise _error(source, "baseline", f"'{cfg.baseline}' is not one of the variants ({', '.join(labels)})")
+    for i, comparison in enumerate(cfg.family or []):
+        for part in ("variant", "reference"):
+            if getattr(comparison, part) not in labels:
+                raise _error(source, f"family[{i}].{part}",
+                             f"'{getattr(comparison, part)}' is not one of the variants ({', '.join(labels)})")
     unique([t.name for t in cfg.tasks], "tasks")
     unique([s.name for s in cfg.students], "students")
 

@@ -152,13 +152,17 @@ def sized_config(cfg: StudyConfig, size: DemoSize) -> StudyConfig:
 def predict_cell_seconds(cfg: StudyConfig, size: DemoSize, calibration: Calibration,
                          tokens_per_question: dict[str, float]) -> dict[str, float]:
     """Predicted seconds of each cell of ``cfg`` at ``size`` (by grid label), from the calibration's rates."""
-    from cotdistill.study.runner import expand_grid
+    from cotdistill.study.runner import expand_grid, untrained_cells
 
     c = calibration
     seconds: dict[str, float] = {}
-    for cell in expand_grid(sized_config(cfg, size)):
-        tokens = tokens_per_question[cell.variant] * size.train_questions * cfg.train.epochs
-        total = 2 * c.load_seconds + c.train_overhead_seconds + tokens / c.train_tokens_per_second
+    sized = sized_config(cfg, size)
+    for cell in untrained_cells(sized) + expand_grid(sized):
+        if cell.trained:
+            tokens = tokens_per_question[cell.variant] * size.train_questions * cfg.train.epochs
+            total = 2 * c.load_seconds + c.train_overhead_seconds + tokens / c.train_tokens_per_second
+        else:  # the student as it starts: loaded once and read label-first
+            total = c.load_seconds
         for mode in cell.modes:
             if mode == "label_first":
                 total += size.label_first_questions * c.label_first_seconds_per_question

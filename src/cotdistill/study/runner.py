@@ -78,6 +78,8 @@ class Cell:
     primary_mode: str
     is_baseline: bool
     resolved: dict[str, Any] = field(compare=False)
+    trained: bool = True
+
 
     @property
     def title(self) -> str:
@@ -114,6 +116,33 @@ def expand_grid(cfg: StudyConfig) -> list[Cell]:
     return cells
 
 
+#: Row label of a student evaluated before any fine-tuning; its cell has no training seed.
+UNTRAINED = "untrained"
+UNTRAINED_SEED = -1
+
+
+def untrained_cells(cfg: StudyConfig) -> list[Cell]:
+    """One eval-only cell per (task, student): the student as it starts, read label-first with the baseline
+    label_only's prompt format, so the table shows what fine-tuning added. Its key hashes its own resolved config,
+    so the trained cells' keys are unchanged."""
+    formats = [entry for _, label, entry in cfg.variant_entries() if entry.name == "label_only"]
+    variant_cfg = formats[0] if formats else VariantConfig(name="label_only")
+    cells = []
+    for t_index, task in enumerate(cfg.tasks):
+        for s_index, student in enumerate(cfg.students):
+            resolved = {
+                "format": CELL_FORMAT, "untrained": True,
+                "task": task.model_dump(mode="json", exclude={"label"}),
+                "student": student.student_config().model_dump(mode="json"),
+                "variant": variant_cfg.model_dump(mode="json"),
+                "eval": {"label_first": cfg.eval.config_for("label_first").model_dump(mode="json")},
+            }
+            cells.append(Cell(config_hash(resolved, 16), task.name, t_index, student.name, s_index, UNTRAINED,
+                              variant_cfg, UNTRAINED_SEED, ("label_first",), "label_first", False, resolved,
+                              trained=False))
+    return cells
+
+
 #: What ``only`` can select cells by (``--only KEY=VALUE`` on the command line).
 SELECT_KEYS = ("task", "student", "variant", "seed")
 
@@ -139,8 +168,8 @@ def select_cells(cells: list[Cell], only: dict[str, list[str]]) -> list[Cell]:
     """The cells whose task, student, variant and seed labels are each among ``only``'s values for that key; a
     variant matches by its grid label or its registered name (see :func:`select_by_labels`)."""
     def labels(cell: Cell, key: str) -> set[str]:
-        if key == "variant":
-            return {cell.variant, cell.variant_config.name}
+        if key == "variant":  # the untrained cell borrows label_only's prompt format, not its name
+            return {cell.variant, cell.variant_config.name} if cell.trained else {cell.variant}
         return {str(getattr(cell, key))}
 
     return select_by_labels(cells, only, labels)
@@ -377,7 +406,7 @@ class StudyRunner:
         self.config_text = config_text
         self.config_file = config_file
         self.live = live
-        self.cells = expand_grid(cfg)
+        self.cells = untrained_cells(cfg) + expand_grid(cfg)
         self.selected = select_cells(self.cells, only or {})
         self.is_main = _rank() == 0
         self.tasks: dict[int, TaskData] = {}
@@ -429,7 +458,8 @@ class StudyRunner:
         self.prepare()
         # Seed-major: an interrupted grid then holds whole seeds (every variant compared on the same seeds).
         seed_rank = {seed: i for i, seed in enumerate(self.cfg.seeds)}
-        pending = sorted((c for c in self.selected if not self.is_done(c)), key=lambda c: seed_rank[c.seed])
+        pending = sorted((c for c in self.selected if not self.is_done(c)),
+                         key=lambda c: seed_rank.get(c.seed, -1))
         progress = GridProgress(len(self.selected), len(self.selected) - len(pending), title=self.cfg.name,
                                 live=self.live) if self.is_main else None
         try:
@@ -503,6 +533,8 @@ class StudyRunner:
         from cotdistill.train.trainer import read_metadata, train_student
         from cotdistill.variants.base import build_instances
 
+        if not cell.trained:
+            return {"train_seconds": 0.0}
         train_dir = directory / "train"
         finished = read_metadata(train_dir)
         if finished is not None and finished.get("finished"):
@@ -544,10 +576,15 @@ class StudyRunner:
                 metrics[mode] = json.loads((eval_dir / METRICS_FILE).read_text())
                 seconds[mode] = float(metrics[mode].get("seconds", 0.0))
                 continue
-            if loaded is None:
+            if loaded is None and not cell.trained:
+                from cotdistill.train.student import load_student
+
+                self._phase(progress, "loading the untrained student")
+                loaded = load_student(self.cfg.students[cell.student_index].student_config())
+            elif loaded is None:
                 self._phase(progress, "loading the trained student")
-                loaded = load_trained_student(directory / "train")
-            model, tokenizer, _ = loaded
+                loaded = load_trained_student(directory / "train")[:2]
+            model, tokenizer = loaded
             eval_cfg = self.cfg.eval.config_for(mode)
             self._phase(progress, f"evaluating {mode.replace('_', '-')} on "
                                   f"{min(len(data.eval), eval_cfg.limit or len(data.eval))} questions")
@@ -566,7 +603,8 @@ class StudyRunner:
             if not self.is_done(cell):
                 continue
             directory = self.cell_dir(cell)
-            train = json.loads((directory / "train" / "cotdistill.json").read_text())["result"]
+            train = (json.loads((directory / "train" / "cotdistill.json").read_text())["result"] if cell.trained
+                     else {"train_seconds": 0.0, "final_loss": None, "target_tokens": 0})
             data = self.tasks[cell.task_index]
             for mode in cell.modes:
                 eval_dir = directory / "eval" / mode
