@@ -48,4 +48,5 @@ def test_rationale_file_with_relabel_policy(tiny_study_yaml, tmp_path):
     train = {ex.id: ex for ex in runner.tasks[0].train}
     assert len(train) == 30 and all(train[i].answer == label for i, label in wrong.items())
     study = json.loads((tmp_path / "out" / "study.json").read_text())
-    assert study["baseline"] == "label_only" and len(study["cells"]) == 2
+    # two variants and the untrained student
+    assert study["baseline"] == "label_only" and len(study["cells"]) == 3
