@@ -90,24 +90,15 @@ def _write_text_atomic(path: Path, chunks: Iterable[str]) -> None:
 def export_instances(cfg: Any, out_dir: str | Path, *, overwrite: bool = False) -> int:
     """Build the training instances of ``cfg`` (a ``TrainRunConfig``) as ``cotdistill train`` would and export
     them to ``out_dir``; returns how many were written."""
-    from cotdistill.data.tasks import load_task
     from cotdistill.keytokens import prepare_key_token_extras
-    from cotdistill.train.pipeline import _rationales_for, run_metadata
+    from cotdistill.train.pipeline import run_metadata, training_examples
     from cotdistill.train.student import load_tokenizer
     from cotdistill.variants import build_instances
 
     out_dir = Path(out_dir)
     check_export_dir(out_dir, overwrite=overwrite)
-    examples = load_task(cfg.task)
     variant = cfg.variant.build_variant()
-    examples, rationales = _rationales_for(cfg, examples)
-    if variant.needs_rationale:
-        missing = [ex.id for ex in examples if ex.id not in rationales]
-        if missing and cfg.missing_rationales == "error":
-            raise ConfigError(f"{len(missing)} of {len(examples)} examples have no rationale (first: "
-                              f"'{missing[0]}'); set missing_rationales: drop to export without them",
-                              field="rationales.path")
-        examples = [ex for ex in examples if ex.id in rationales]
+    examples, rationales = training_examples(cfg, variant)
     tokenizer = load_tokenizer(cfg.student)
     extras = prepare_key_token_extras(variant, examples, rationales, tokenizer, cache_dir=cfg.keytoken_cache)
     instances = build_instances(examples, rationales, variant, tokenizer, seed=cfg.train.seed,

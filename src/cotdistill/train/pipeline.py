@@ -18,6 +18,7 @@ from cotdistill.train.student import load_student
 from cotdistill.train.trainer import TrainResult, read_metadata, train_student
 from cotdistill.keytokens import prepare_key_token_extras
 from cotdistill.variants import build_instances
+from cotdistill.variants.base import Variant
 from cotdistill.variants.config import VariantConfig
 
 
@@ -51,6 +52,20 @@ def _rationales_for(cfg: TrainRunConfig, examples: list[Example]) -> tuple[list[
                               drop_unparsed=cfg.rationales.drop_unparsed)
 
 
+def training_examples(cfg: TrainRunConfig, variant: Variant) -> tuple[list[Example], dict[str, Rationale]]:
+    """The task's examples after the label policy, with their rationales; when the variant needs a rationale, the
+    examples without one are refused or dropped as ``cfg.missing_rationales`` says."""
+    examples, rationales = _rationales_for(cfg, load_task(cfg.task))
+    if variant.needs_rationale:
+        missing = [ex.id for ex in examples if ex.id not in rationales]
+        if missing and cfg.missing_rationales == "error":
+            raise ConfigError(f"{len(missing)} of {len(examples)} examples have no rationale (first: "
+                              f"'{missing[0]}'); set missing_rationales: drop to go on without them",
+                              field="rationales.path")
+        examples = [ex for ex in examples if ex.id in rationales]
+    return examples, rationales
+
+
 def run_metadata(cfg: TrainRunConfig, n_examples: int, n_instances: int) -> dict[str, Any]:
     """What ``cotdistill.json`` records about the data a student was trained on."""
     return {
@@ -71,16 +86,8 @@ def run_training(cfg: TrainRunConfig, **train_kwargs: Any) -> TrainResult:
         # Fail before loading anything heavy.
         raise ConfigError("holds a finished training run; refusing to overwrite (choose another output or pass "
                           "overwrite)", path=Path(cfg.output))
-    examples = load_task(cfg.task)
     variant = cfg.variant.build_variant()
-    examples, rationales = _rationales_for(cfg, examples)
-    if variant.needs_rationale:
-        missing = [ex.id for ex in examples if ex.id not in rationales]
-        if missing and cfg.missing_rationales == "error":
-            raise ConfigError(f"{len(missing)} of {len(examples)} examples have no rationale (first: "
-                              f"'{missing[0]}'); set missing_rationales: drop to train without them",
-                              field="rationales.path")
-        examples = [ex for ex in examples if ex.id in rationales]
+    examples, rationales = training_examples(cfg, variant)
     model, tokenizer = load_student(cfg.student)
     extras = prepare_key_token_extras(variant, examples, rationales, tokenizer, cache_dir=cfg.keytoken_cache)
     instances = build_instances(examples, rationales, variant, tokenizer, seed=cfg.train.seed,
