@@ -227,11 +227,11 @@ def simulate_paired_grid(rng: np.random.Generator, *, seeds: int = 3, items: int
     by its seeds (so the per-question differences correlate across seeds, as the study's do); every trained
     student (variant x seed) shifts all its answers by its own training noise (``seed_sd``) and each answer by
     ``noise_sd``. ``effect`` is the variant's true gain in logits (0: no true difference)."""
+    from scipy.special import expit
+
     difficulty = rng.normal(0.0, difficulty_sd, items)
 
     def answers(shift: float) -> np.ndarray:
-        from scipy.special import expit
-
         logits = (difficulty + rng.normal(0.0, question_sd, items)[None, :] + rng.normal(0.0, seed_sd, (seeds, 1))
                   + rng.normal(0.0, noise_sd, (seeds, items)) + shift)
         return (rng.random((seeds, items)) < expit(logits)).astype(int)
