@@ -153,6 +153,18 @@ def _aligned(block: pd.DataFrame, index: PredictionIndex, row: str, reference: s
     return list(group["seed"]), index.matrix(variant_keys, items), index.matrix(base_keys, items)
 
 
+def _aligned_pairs(results: pd.DataFrame, predictions: pd.DataFrame, pairs: list[tuple[str, str]]):
+    """``(task, student, row, reference, seeds, row matrix, reference matrix)`` for each pair present in each
+    (task, student): the 0/1 matrices on the seeds both rows have and the items both were evaluated on."""
+    results = with_row_labels(results)
+    index = PredictionIndex(predictions)
+    for (task, student), block in results.groupby(["task", "student"], sort=False):
+        for row, reference in pairs:
+            aligned = _aligned(block, index, row, reference)
+            if aligned is not None:
+                yield (task, student, row, reference, *aligned)
+
+
 def compare_rows(results: pd.DataFrame, predictions: pd.DataFrame, pairs: list[tuple[str, str]], *,
                  confidence: float = stats.CONFIDENCE) -> pd.DataFrame:
     """Each (row, reference row) pair within every (task, student), on the seeds both have (paired by seed) and
@@ -160,25 +172,18 @@ def compare_rows(results: pd.DataFrame, predictions: pd.DataFrame, pairs: list[t
     :func:`stats.crossed_difference_test` (question the unit, seed-to-seed variance in the noise) and Cohen's h.
     Unadjusted: :func:`apply_family` adds the Holm-adjusted p of the declared family. The reference row is in
     column ``baseline``."""
-    results = with_row_labels(results)
-    index = PredictionIndex(predictions)
     records = []
-    for (task, student), block in results.groupby(["task", "student"], sort=False):
-        for row, reference in pairs:
-            aligned = _aligned(block, index, row, reference)
-            if aligned is None:
-                continue
-            _, variant_matrix, base_matrix = aligned
-            test = stats.crossed_difference_test(variant_matrix, base_matrix, confidence=confidence)
-            records.append({
-                "task": task, "student": student, "row": row, "baseline": reference, "seeds": test.seeds,
-                "n_items": test.items, "variant_accuracy": float(variant_matrix.mean()),
-                "baseline_accuracy": float(base_matrix.mean()), "difference": test.difference,
-                "diff_ci_low": test.low, "diff_ci_high": test.high, "p_value": test.p_value,
-                "std_error": test.std_error, "df": test.df, "seed_sd": test.seed_sd,
-                "question_sd": test.question_sd,
-                "cohens_h": stats.cohens_h(float(variant_matrix.mean()), float(base_matrix.mean())),
-            })
+    for task, student, row, reference, _, variant_matrix, base_matrix in _aligned_pairs(results, predictions, pairs):
+        test = stats.crossed_difference_test(variant_matrix, base_matrix, confidence=confidence)
+        records.append({
+            "task": task, "student": student, "row": row, "baseline": reference, "seeds": test.seeds,
+            "n_items": test.items, "variant_accuracy": float(variant_matrix.mean()),
+            "baseline_accuracy": float(base_matrix.mean()), "difference": test.difference,
+            "diff_ci_low": test.low, "diff_ci_high": test.high, "p_value": test.p_value,
+            "std_error": test.std_error, "df": test.df, "seed_sd": test.seed_sd,
+            "question_sd": test.question_sd,
+            "cohens_h": stats.cohens_h(float(variant_matrix.mean()), float(base_matrix.mean())),
+        })
     return pd.DataFrame.from_records(records)
 
 
@@ -202,22 +207,16 @@ def per_seed_mcnemar(results: pd.DataFrame, predictions: pd.DataFrame,
                      pairs: list[tuple[str, str]]) -> pd.DataFrame:
     """Secondary view: McNemar's exact test of each pair within each seed (one trained student against one),
     unadjusted. It conditions on the trained students, so training noise is in none of these p-values."""
-    results = with_row_labels(results)
-    index = PredictionIndex(predictions)
     records = []
-    for (task, student), block in results.groupby(["task", "student"], sort=False):
-        for row, reference in pairs:
-            aligned = _aligned(block, index, row, reference)
-            if aligned is None:
-                continue
-            seeds, variant_matrix, base_matrix = aligned
-            for seed, variant_row, base_row in zip(seeds, variant_matrix, base_matrix):
-                test = stats.mcnemar_exact(variant_row, base_row)
-                records.append({"task": task, "student": student, "row": row, "baseline": reference,
-                                "seed": int(seed), "n_items": int(variant_row.size),
-                                "difference": float(variant_row.mean() - base_row.mean()),
-                                "only_variant_correct": test.only_variant,
-                                "only_baseline_correct": test.only_baseline, "mcnemar_p": test.p_value})
+    for task, student, row, reference, seeds, variant_matrix, base_matrix in _aligned_pairs(results, predictions,
+                                                                                            pairs):
+        for seed, variant_row, base_row in zip(seeds, variant_matrix, base_matrix):
+            test = stats.mcnemar_exact(variant_row, base_row)
+            records.append({"task": task, "student": student, "row": row, "baseline": reference,
+                            "seed": int(seed), "n_items": int(variant_row.size),
+                            "difference": float(variant_row.mean() - base_row.mean()),
+                            "only_variant_correct": test.only_variant,
+                            "only_baseline_correct": test.only_baseline, "mcnemar_p": test.p_value})
     return pd.DataFrame.from_records(records)
 
 
