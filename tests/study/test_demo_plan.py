@@ -132,7 +132,7 @@ def test_calibration_times_real_steps_and_answers_then_the_sized_demo_runs(demo_
         "eval": cfg.tasks[0].eval.model_copy(update={"limit": 12})})],
         "eval": cfg.eval.model_copy(update={"reasoning_first": cfg.eval.reasoning_first.model_copy(
             update={"limit": 4, "max_new_tokens": 4})})})
-    run_study(small, tmp_path, live=False, only={"variant": ["label_only"]})
+    run_study(small, tmp_path, live=False, only={"variant": ["label_only"]}, expected_seconds=plan.cell_seconds)
     report = write_report(tmp_path)
     md = report.markdown.read_text()
     for line in plan.notes():

@@ -31,3 +31,17 @@ def test_live_view_renders(monkeypatch):
     view.cell_finished("ok")
     view.close()
     assert "done" in stream.getvalue() and "cell A" in stream.getvalue()
+
+
+def test_with_predicted_cell_times_the_eta_follows_them_scaled_by_finished_cells(monkeypatch):
+    clock = iter([0.0, 20.0, 20.0, 20.0]).__next__
+    monkeypatch.setattr("cotdistill.study.progress.time.monotonic", clock)
+    stream = io.StringIO()
+    # A short eval-only cell first, then two long ones: the mean of finished cells would say 20 s per cell.
+    view = GridProgress(total=3, already_done=0, title="s", stream=stream, live=False,
+                        expected={"short": 10.0, "long 1": 100.0, "long 2": 100.0})
+    assert "ETA 3m30s" in stream.getvalue()  # the predictions, before anything ran
+    view.cell_started("short")  # t=0
+    view.cell_finished("done")  # t=20: took twice its prediction, so the rest is scaled by 2
+    assert view.eta_seconds() == 400.0
+    assert "1 done, 0 running, 2 left, ETA 6m40s" in stream.getvalue()

@@ -107,8 +107,9 @@ def demo(
     started = time.perf_counter()
     budget_seconds = parse_budget(budget)
     config = demo_config_path()
-    cfg, _ = plan_demo(load_study_config(config), output, budget_seconds, started=started, echo=typer.echo)
-    run_study(cfg, output, config_text=config.read_text(), config_file=f"cotdistill (packaged) {config.name}")
+    cfg, plan = plan_demo(load_study_config(config), output, budget_seconds, started=started, echo=typer.echo)
+    run_study(cfg, output, config_text=config.read_text(), config_file=f"cotdistill (packaged) {config.name}",
+              expected_seconds=plan.cell_seconds)
     _finish(output, True)
 
 

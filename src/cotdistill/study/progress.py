@@ -28,10 +28,15 @@ class GridProgress:
     """Counts cells and estimates the time left from the cells computed in this run (skipped ones are free)."""
 
     def __init__(self, total: int, already_done: int, *, title: str = "study", stream: TextIO | None = None,
-                 live: bool | None = None):
+                 live: bool | None = None, expected: dict[str, float] | None = None):
         self.total = total
         self.done = already_done
         self.computed_seconds: list[float] = []
+        # Predicted seconds of the cells still to run, by title (cells differ: an eval-only cell takes a fraction
+        # of a training one); None: every cell is taken to cost the mean of those computed so far.
+        self.expected = dict(expected) if expected else None
+        self._expected_done = 0.0  # predicted seconds of the finished cells that had a prediction
+        self._actual_done = 0.0  # and what they took
         self.current: str | None = None
         self.phase = ""
         self.stream = stream or sys.stderr
@@ -55,6 +60,8 @@ class GridProgress:
         return self.total - self.done - (1 if self.current else 0)
 
     def eta_seconds(self) -> float | None:
+        if self.expected is not None:
+            return self._eta_from_expected()
         if not self.computed_seconds:
             return None
         per_cell = sum(self.computed_seconds) / len(self.computed_seconds)
@@ -62,6 +69,14 @@ class GridProgress:
         if self.current:
             remaining += max(per_cell - (time.monotonic() - self._cell_started), 0.0)
         return remaining
+
+    def _eta_from_expected(self) -> float:
+        """The predictions of the cells left, scaled by how long finished cells took against theirs."""
+        scale = self._actual_done / self._expected_done if self._expected_done > 0 else 1.0
+        remaining = sum(seconds for title, seconds in self.expected.items() if title != self.current)
+        if self.current in self.expected:
+            remaining += max(self.expected[self.current] - (time.monotonic() - self._cell_started) / scale, 0.0)
+        return remaining * scale
 
     def _summary(self) -> str:
         eta = self.eta_seconds()
@@ -97,6 +112,9 @@ class GridProgress:
     def cell_finished(self, summary: str) -> None:
         seconds = time.monotonic() - self._cell_started
         self.computed_seconds.append(seconds)
+        if self.expected is not None and self.current in self.expected:
+            self._expected_done += self.expected.pop(self.current)
+            self._actual_done += seconds
         self.done += 1
         name, self.current = self.current, None
         if self._progress is None:

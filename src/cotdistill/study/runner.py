@@ -399,9 +399,11 @@ def training_phase(train_dir: Path, n_instances: int, *, interrupted: bool) -> s
 class StudyRunner:
     def __init__(self, cfg: StudyConfig, out_dir: str | Path, *, config_text: str | None = None,
                  config_file: str | None = None, live: bool | None = None,
-                 only: dict[str, list[str]] | None = None, keep_weights: bool = True):
+                 only: dict[str, list[str]] | None = None, keep_weights: bool = True,
+                 expected_seconds: dict[str, float] | None = None):
         self.cfg = cfg
         self.keep_weights = keep_weights
+        self.expected_seconds = expected_seconds
         self.out = Path(out_dir)
         self.config_text = config_text
         self.config_file = config_file
@@ -460,8 +462,10 @@ class StudyRunner:
         seed_rank = {seed: i for i, seed in enumerate(self.cfg.seeds)}
         pending = sorted((c for c in self.selected if not self.is_done(c)),
                          key=lambda c: seed_rank.get(c.seed, -1))
+        expected = ({c.title: self.expected_seconds[c.title] for c in pending if c.title in self.expected_seconds}
+                    if self.expected_seconds else None)
         progress = GridProgress(len(self.selected), len(self.selected) - len(pending), title=self.cfg.name,
-                                live=self.live) if self.is_main else None
+                                live=self.live, expected=expected) if self.is_main else None
         try:
             for cell in pending:
                 if progress:
@@ -670,10 +674,13 @@ def drop_weights(train_dir: Path) -> int:
 
 def run_study(cfg: StudyConfig, out_dir: str | Path, *, config_text: str | None = None,
               config_file: str | None = None, live: bool | None = None,
-              only: dict[str, list[str]] | None = None, keep_weights: bool = True) -> Path:
+              only: dict[str, list[str]] | None = None, keep_weights: bool = True,
+              expected_seconds: dict[str, float] | None = None) -> Path:
     """Run (or resume) the study of ``cfg`` into ``out_dir``; returns ``out_dir``. ``only`` restricts the run to
     the cells matching it (see :func:`select_cells`); the tables still collect every finished cell of the grid.
-    ``keep_weights=False`` deletes each cell's trained weights once it is evaluated (disk for large grids)."""
+    ``keep_weights=False`` deletes each cell's trained weights once it is evaluated (disk for large grids).
+    ``expected_seconds`` (cell title -> predicted seconds, e.g. the demo's plan) makes the progress ETA follow the
+    predictions, scaled by how finished cells compared with theirs."""
     return StudyRunner(cfg, out_dir, config_text=config_text, config_file=config_file, live=live,
-                       only=only, keep_weights=keep_weights).run()
+                       only=only, keep_weights=keep_weights, expected_seconds=expected_seconds).run()
 
