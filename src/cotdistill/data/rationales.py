@@ -32,6 +32,7 @@ from pydantic import Field
 from cotdistill.configbase import StageConfig
 from cotdistill.data.answers import parse_answer, strip_answer_statement
 from cotdistill.data.example import Example
+from cotdistill.data.jsonl import parse_json_line
 from cotdistill.data.rationale import Rationale, read_rationales
 from cotdistill.data.rows import split_inline_options
 from cotdistill.errors import ConfigError, DataError
@@ -227,12 +228,8 @@ def _load_palm_cqa(cfg: RationaleConfig, known: dict[str, Example]) -> dict[str,
     source = cfg.source or f"palm_cqa/{cfg.split}"
     out: dict[str, Rationale] = {}
     for lineno, (raw_question, (file, index, completion)) in enumerate(zip(questions, completions, strict=True), 1):
-        try:
-            row = json.loads(raw_question)
-        except json.JSONDecodeError as err:
-            raise DataError(f"unparseable JSON ({err.msg})", path=questions_path, line=lineno) from None
-        if not isinstance(row, dict):
-            raise DataError("each line must be a JSON object", path=questions_path, line=lineno)
+        row = parse_json_line(raw_question, questions_path, lineno)
+        assert row is not None  # blank lines were left out above
         for key in ("id", "choices"):
             if key not in row:
                 raise DataError("missing", path=questions_path, line=lineno, field=key)

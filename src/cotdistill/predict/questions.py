@@ -8,11 +8,11 @@ exactly as ``cotdistill eval --task jsonl`` would; nothing is held but the ids s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 from cotdistill.data.example import Example
+from cotdistill.data.jsonl import parse_json_line
 from cotdistill.data.rows import Rows, get_field
 from cotdistill.data.sources.generic import add_generic_row, generic_fields
 from cotdistill.data.task_registry import TaskConfig
@@ -32,15 +32,9 @@ def question_fields(fields: Mapping[str, str | list[str]] | None = None) -> dict
 def read_json_lines(stream: IO[str], source: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line number, record)`` of every non-blank line of an open text stream (a file or stdin)."""
     for lineno, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(f"unparseable JSON ({err.msg})", path=source, line=lineno) from None
-        if not isinstance(rec, dict):
-            raise DataError("each line must be a JSON object", path=source, line=lineno)
-        yield lineno, rec
+        rec = parse_json_line(line, source, lineno)
+        if rec is not None:
+            yield lineno, rec
 
 
 class QuestionParser:

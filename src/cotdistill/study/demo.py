@@ -69,7 +69,6 @@ class Calibration:
     cpu_capability: str
     bf16: bool
     threads: int
-    first_load_seconds: float  # loading the student the first time (includes a first-run GGUF conversion)
     load_seconds: float  # loading it again (every cell loads it to train and again to evaluate)
     train_overhead_seconds: float  # a training run's set-up and final save, beside its steps
     train_tokens_per_second: float  # non-padding tokens through forward, backward and the optimizer step
@@ -207,8 +206,9 @@ def instance_tokens_per_question(cfg: StudyConfig, data: Any, tokenizer: Any) ->
     return out
 
 
-def calibrate(cfg: StudyConfig, data: Any, *, steps: int = 3) -> tuple[Calibration, Any]:
-    """Time this machine on the demo's own work (see the module doc); returns the calibration and the tokenizer."""
+def calibrate(cfg: StudyConfig, data: Any, variant_label: str, *, steps: int = 3) -> Calibration:
+    """Time this machine on the demo's own work (see the module doc), training on ``variant_label``'s instances
+    (the longest: the steps then cost what most of the demo's steps cost)."""
     import torch
     from transformers import TrainerCallback
 
@@ -228,18 +228,10 @@ def calibrate(cfg: StudyConfig, data: Any, *, steps: int = 3) -> tuple[Calibrati
 
     started = time.perf_counter()
     student = cfg.students[0].student_config()
-    _, tokenizer = load_student(student)
-    first_load = time.perf_counter() - started
-    start = time.perf_counter()
     model, tokenizer = load_student(student)
-    load = time.perf_counter() - start
+    load = time.perf_counter() - started
 
-    # The longest variant's instances: the steps then cost what most of the demo's steps cost.
-    entries = {label: v for _, label, v in cfg.variant_entries()}
-    longest_label = max(entries, key=lambda label: sum(len(i.input_ids) for i in build_instances(
-        data.train[:32], data.rationales, entries[label].build_variant(), tokenizer, seed=0,
-        prompt_format=entries[label].prompt_format())))
-    variant_cfg = entries[longest_label]
+    variant_cfg = {label: v for _, label, v in cfg.variant_entries()}[variant_label]
     batch = cfg.train.batch_size
     instances = build_instances(data.train[:batch * steps], data.rationales, variant_cfg.build_variant(), tokenizer,
                                 seed=0, prompt_format=variant_cfg.prompt_format())
@@ -271,12 +263,12 @@ def calibrate(cfg: StudyConfig, data: Any, *, steps: int = 3) -> tuple[Calibrati
 
     calibration = Calibration(
         cpu=cpu_info()["cpu"], cpu_capability=cpu_capability(), bf16=resolve_bf16(cfg.train),
-        threads=torch.get_num_threads(), first_load_seconds=first_load, load_seconds=load,
+        threads=torch.get_num_threads(), load_seconds=load,
         train_overhead_seconds=overhead, train_tokens_per_second=rate,
         label_first_seconds_per_question=per_question["label_first"],
         reasoning_first_seconds_per_question=per_question["reasoning_first"],
         seconds=time.perf_counter() - started)
-    return calibration, tokenizer
+    return calibration
 
 
 def plan_demo(cfg: StudyConfig, output: Path, budget_seconds: float, *, started: float,
@@ -285,6 +277,7 @@ def plan_demo(cfg: StudyConfig, output: Path, budget_seconds: float, *, started:
     (so a rerun resumes the same cells), else calibrated and chosen now."""
     from cotdistill.files import write_json_atomic
     from cotdistill.study.runner import load_task_data
+    from cotdistill.train.student import load_tokenizer
 
     plan_path = output / PLAN_FILE
     if plan_path.is_file():
@@ -294,8 +287,8 @@ def plan_demo(cfg: StudyConfig, output: Path, budget_seconds: float, *, started:
             return _with_notes(sized_config(cfg, saved.size), saved), saved
     echo(f"measuring this machine (a few training steps and answers) to size the demo to {duration(budget_seconds)}")
     data = load_task_data(cfg.tasks[0], 0, output, write=False)
-    calibration, tokenizer = calibrate(cfg, data)
-    tokens = instance_tokens_per_question(cfg, data, tokenizer)
+    tokens = instance_tokens_per_question(cfg, data, load_tokenizer(cfg.students[0].student_config()))
+    calibration = calibrate(cfg, data, max(tokens, key=tokens.get))
     plan = choose_size(cfg, calibration, tokens, budget_seconds=budget_seconds,
                        elapsed_seconds=time.perf_counter() - started)
     output.mkdir(parents=True, exist_ok=True)
