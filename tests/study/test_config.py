@@ -34,6 +34,12 @@ from cotdistill.study.runner import expand_grid
     ({"variants": [{"name": "label_only"}, {"name": "key_tokens_after_label", "params": {"selector": "tfidf"},
                                             "k": []}]}, "variants[1].k", "at least one k"),
     ({"eval": {"reasoning_first": {"mode": "label_first"}}}, "eval", "reasoning_first.mode"),
+    ({"variants": [{"name": "label_only"}, {"name": "cot_after_label", "train": {"rationale_wieght": 0.1}}]},
+     "variants[1].train", "unknown training setting 'rationale_wieght'"),
+    ({"variants": [{"name": "label_only"}, {"name": "cot_after_label", "train": {"seed": 3}}]},
+     "variants[1].train", "seed comes from"),
+    ({"variants": [{"name": "label_only"}, {"name": "cot_after_label", "train": {"rationale_weight": -1}}]},
+     "variants[1].train.rationale_weight", "greater than or equal"),
 ])
 def test_bad_config_names_the_yaml_key(tiny_study_yaml, changes, key, words):
     path = tiny_study_yaml(changes)
@@ -83,3 +89,20 @@ def test_the_declared_family_does_not_change_the_study_hash(tiny_study_yaml):
                                                              "reference": "label_only"}]}, name="family.yaml"))
     assert declared.family[0].reference == "label_only"
     assert declared.study_hash() == plain.study_hash()
+
+
+def test_a_variants_own_training_settings_reach_only_its_cells(tiny_study_yaml):
+    plain = load_study_config(tiny_study_yaml())
+    weighted = load_study_config(tiny_study_yaml({
+        "variants": [{"name": "label_only"}, {"name": "cot_after_label"},
+                     {"name": "cot_after_label", "label": "cot_after_label (w=0.1)",
+                      "train": {"rationale_weight": 0.1}}]}, name="weighted.yaml"))
+    cells = {c.variant: c for c in expand_grid(weighted)}
+    assert cells["cot_after_label (w=0.1)"].train_config.rationale_weight == 0.1
+    assert cells["cot_after_label (w=0.1)"].resolved["train"]["rationale_weight"] == 0.1
+    assert cells["cot_after_label"].train_config.rationale_weight == plain.train.rationale_weight
+    assert cells["cot_after_label (w=0.1)"].key != cells["cot_after_label"].key
+    # cells without their own settings keep the keys (and the study its hash) they had before the field existed
+    plain_keys = {c.variant: c.key for c in expand_grid(plain)}
+    assert all(cells[label].key == key for label, key in plain_keys.items())
+    assert load_study_config(tiny_study_yaml(name="again.yaml")).study_hash() == plain.study_hash()

@@ -85,6 +85,20 @@ class StudyVariantConfig(VariantConfig):
     label: str | None = Field(None, description="Name in tables and plots (default: the variant name).")
     k: list[int | float] | None = Field(
         None, description="Key-token variants: one grid entry per k (sets params.k); null: params as given.")
+    train: dict[str, Any] = Field(default_factory=dict, description=(
+        "Training settings for this variant's cells only, over the study's `train` (e.g. {rationale_weight: 0.1} "
+        "for a loss-share experiment); the seed comes from `seeds`."))
+
+    @field_validator("train")
+    @classmethod
+    def _train_overrides_are_settings(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(value) - set(TrainConfig.model_fields))
+        if unknown:
+            raise ValueError(f"unknown training setting {unknown[0]!r} (known: {', '.join(TrainConfig.model_fields)})")
+        if "seed" in value:
+            raise ValueError("the seed comes from the study's `seeds`, not from a variant")
+        TrainConfig.model_validate(value)
+        return value
 
     @field_validator("k")
     @classmethod
@@ -99,7 +113,7 @@ class StudyVariantConfig(VariantConfig):
 
     def expand(self) -> list[tuple[str, VariantConfig]]:
         """(label, plain VariantConfig) per grid entry: one per k, or just this variant."""
-        base = self.model_dump(exclude={"label", "k"})
+        base = self.model_dump(exclude={"label", "k", "train"})
         if self.k is None:
             return [(self.name_or_label, VariantConfig(**base))]
         return [(f"{self.name_or_label} (k={k})", VariantConfig(**{**base, "params": {**self.params, "k": k}}))
@@ -171,10 +185,19 @@ class StudyConfig(StageConfig):
         """(index in `variants`, label, config) of every variant of the grid, k values expanded."""
         return [(i, label, cfg) for i, v in enumerate(self.variants) for label, cfg in v.expand()]
 
+    def train_config(self, variant_index: int, seed: int) -> TrainConfig:
+        """The training settings of one cell: `train`, the variant's own `train` settings over it, the seed."""
+        overrides = self.variants[variant_index].train
+        return TrainConfig.model_validate({**self.train.model_dump(), **overrides, "seed": seed})
+
     def study_hash(self) -> str:
         # Notes and the family decide what the report says, not what a cell computes: changing them keeps the
-        # study's record and tables.
-        return config_hash(self.model_dump(mode="json", exclude={"output_dir", "notes", "family"}))
+        # study's record and tables. A variant without its own training settings hashes as before they existed.
+        resolved = self.model_dump(mode="json", exclude={"output_dir", "notes", "family"})
+        for variant in resolved["variants"]:
+            if not variant["train"]:
+                del variant["train"]
+        return config_hash(resolved)
 
 
 def _error(source: str, key: str, message: str) -> ConfigError:

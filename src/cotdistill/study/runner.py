@@ -48,6 +48,7 @@ from cotdistill.files import write_json_atomic
 from cotdistill.study.analysis import PREDICTION_COLUMNS, RESULT_COLUMNS
 from cotdistill.study.config import StudyConfig, StudyTaskConfig
 from cotdistill.study.progress import GridProgress
+from cotdistill.train.config import TrainConfig
 from cotdistill.variants.config import VariantConfig
 
 T = TypeVar("T")
@@ -79,6 +80,8 @@ class Cell:
     is_baseline: bool
     resolved: dict[str, Any] = field(compare=False)
     trained: bool = True
+    #: The settings the cell trains with (None for an untrained cell); their dump is ``resolved["train"]``.
+    train_config: TrainConfig | None = field(default=None, compare=False)
 
 
     @property
@@ -96,12 +99,12 @@ def expand_grid(cfg: StudyConfig) -> list[Cell]:
     cells = []
     for t_index, task in enumerate(cfg.tasks):
         for s_index, student in enumerate(cfg.students):
-            for _, label, variant_cfg in cfg.variant_entries():
+            for v_index, label, variant_cfg in cfg.variant_entries():
                 variant = variant_cfg.build_variant()
                 modes = tuple(cfg.eval.modes_for(variant))
                 primary = "label_first" if variant.answer_first else "reasoning_first"
                 for seed in cfg.seeds:
-                    train = cfg.train.model_copy(update={"seed": seed})
+                    train = cfg.train_config(v_index, seed)
                     resolved = {
                         "format": CELL_FORMAT,
                         "task": task.model_dump(mode="json", exclude={"label"}),
@@ -112,7 +115,8 @@ def expand_grid(cfg: StudyConfig) -> list[Cell]:
                         "seed": seed,
                     }
                     cells.append(Cell(config_hash(resolved, 16), task.name, t_index, student.name, s_index, label,
-                                      variant_cfg, seed, modes, primary, label == cfg.baseline, resolved))
+                                      variant_cfg, seed, modes, primary, label == cfg.baseline, resolved,
+                                      train_config=train))
     return cells
 
 
@@ -545,7 +549,7 @@ class StudyRunner:
             return finished["result"]
         data = self.tasks[cell.task_index]
         student_cfg = self.cfg.students[cell.student_index].student_config()
-        train_cfg = self.cfg.train.model_copy(update={"seed": cell.seed})
+        train_cfg = cell.train_config
         variant = cell.variant_config.build_variant()
         prompt_format = cell.variant_config.prompt_format()
         self._phase(progress, "building training data")
