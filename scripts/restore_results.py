@@ -4,6 +4,13 @@ can go on on another machine and its tables and report hold the published cells 
     python scripts/restore_results.py docs/results/local-study runs/local
     cotdistill study configs/local/study.yaml -o runs/local --only seed=2   # runs only what is missing
 
+With ``--config`` it seeds a *new* study from published cells: only the cells of that config's grid (the cells
+whose resolved config it shares, e.g. label_only of the same task, student and settings) are restored, into a
+directory that is empty or recorded for that config, and the new study records itself when it first runs:
+
+    python scripts/restore_results.py docs/results/local-study runs/csqa-content \
+        --config configs/local/csqa_rationale_content.yaml
+
 For every published cell it writes what `cotdistill study` reads back from a finished cell: manifest.json and
 cell.json as published, eval/<mode>/metrics.json as published, eval/<mode>/predictions.jsonl from the published
 predictions.parquet (the columns the study's tables use: id, gold, pred, correct), train/cotdistill.json holding the
@@ -27,7 +34,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from cotdistill.study.runner import DONE_FILE
+from cotdistill.errors import CotDistillError
+from cotdistill.study.config import load_study_config
+from cotdistill.study.runner import DONE_FILE, expand_grid, untrained_cells
 from cotdistill.train.trainer import METADATA_FILE
 
 TRAIN_RESULT_COLUMNS = ("train_seconds", "final_loss", "target_tokens")
@@ -41,15 +50,18 @@ def _json_value(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def _check_same_study(published: Path, dest: Path) -> None:
-    source = json.loads((published / "study.json").read_text())
+def _check_same_study(published: Path, dest: Path, config_hash: str | None) -> None:
+    """DEST is empty or records the study restored into: the published one, or ``--config``'s (hash given)."""
+    expected = config_hash or json.loads((published / "study.json").read_text()).get("config_hash")
     if (dest / "study.json").is_file():
         existing = json.loads((dest / "study.json").read_text())
-        if existing.get("config_hash") != source.get("config_hash"):
-            sys.exit(f"{dest / 'study.json'}: config_hash {existing.get('config_hash')} is not the published "
-                     f"study's ({source.get('config_hash')}); restore into an empty directory")
+        if existing.get("config_hash") != expected:
+            sys.exit(f"{dest / 'study.json'}: config_hash {existing.get('config_hash')} is not the restored "
+                     f"study's ({expected}); restore into an empty directory")
         return
     dest.mkdir(parents=True, exist_ok=True)
+    if config_hash is not None:
+        return
     for name in ("study.json", "study.yaml"):
         if (published / name).is_file():
             shutil.copy2(published / name, dest / name)
@@ -108,6 +120,8 @@ def main() -> None:
     parser.add_argument("published", type=Path, help="a copy written by publish_results.py, e.g. "
                                                      "docs/results/local-study")
     parser.add_argument("dest", type=Path, help="the study output directory to restore into, e.g. runs/local")
+    parser.add_argument("--config", type=Path, help="restore only the cells of this study config's grid, to seed "
+                                                    "a new study that shares them")
     args = parser.parse_args()
     for name in ("study.json", "results.csv", "predictions.parquet"):
         if not (args.published / name).is_file():
@@ -120,7 +134,16 @@ def main() -> None:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             sys.exit(f"{path}: no column {missing[0]} (not a copy made by scripts/publish_results.py)")
-    _check_same_study(args.published, args.dest)
+    config_hash = None
+    if args.config is not None:
+        try:
+            cfg = load_study_config(args.config)
+        except CotDistillError as err:
+            sys.exit(str(err))
+        config_hash = cfg.study_hash()
+        wanted = {cell.key for cell in expand_grid(cfg) + untrained_cells(cfg)}
+        results = results[results["cell"].isin(wanted)]
+    _check_same_study(args.published, args.dest, config_hash)
     restore_audits(args.published, args.dest)
     (args.dest / "cells").mkdir(parents=True, exist_ok=True)
     restored = kept = 0

@@ -110,3 +110,33 @@ def test_a_damaged_copy_is_refused_in_one_line_naming_what_it_lacks(tiny_study_y
     results.to_csv(published / "results.csv", index=False)
     completed = script("restore_results.py", published, tmp_path / "dest")
     assert completed.returncode != 0 and "final_loss" in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_config_seeds_a_new_study_with_the_published_cells_it_shares(tiny_study_yaml, tmp_path):
+    original = run_study(load_study_config(tiny_study_yaml({"variants": [{"name": "label_only"},
+                                                                          {"name": "cot_after_label"}]})),
+                         tmp_path / "original", live=False)
+    assert main(["report", str(original)]) == 0
+    assert script("publish_results.py", original, tmp_path / "published").returncode == 0
+    # The new study keeps label_only and adds a weighted variant: only label_only (and the untrained cell) is shared.
+    new_yaml = tiny_study_yaml({"variants": [{"name": "label_only"},
+                                             {"name": "cot_after_label", "label": "weighted",
+                                              "train": {"rationale_weight": 0.5}}]}, name="new.yaml")
+    new_cfg = load_study_config(new_yaml)
+    dest = tmp_path / "new"
+    completed = script("restore_results.py", tmp_path / "published", dest, "--config", new_yaml)
+    assert completed.returncode == 0, completed.stderr
+    assert "restored 2 finished cells" in completed.stdout
+    assert not (dest / "study.json").exists()
+    shared = {p.name: (p / DONE_FILE).stat().st_mtime_ns for p in (dest / "cells").iterdir()}
+
+    run_study(new_cfg, dest, live=False)
+    assert {k: (dest / "cells" / k / DONE_FILE).stat().st_mtime_ns for k in shared} == shared
+    results = pd.read_parquet(dest / "results.parquet")
+    assert set(results["variant"]) == {"untrained", "label_only", "weighted"}
+    published = pd.read_csv(tmp_path / "published" / "results.csv", dtype={"cell": str})
+    label_only = published[published["variant"] == "label_only"]["accuracy"].tolist()
+    assert results[results["variant"] == "label_only"]["accuracy"].tolist() == label_only
+
+    refused = script("restore_results.py", tmp_path / "published", original, "--config", new_yaml)
+    assert refused.returncode != 0 and "config_hash" in refused.stderr and "Traceback" not in refused.stderr
