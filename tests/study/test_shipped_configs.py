@@ -12,7 +12,7 @@ from cotdistill.data.rationales import load_rationales
 from cotdistill.data.tasks import load_task
 from cotdistill.evaluate.config import load_eval_config
 from cotdistill.study.config import load_study_config
-from cotdistill.study.runner import expand_grid, load_task_data
+from cotdistill.study.runner import expand_grid, load_task_data, untrained_cells
 from cotdistill.train.pipeline import TrainRunConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,3 +74,19 @@ def test_demo_config_is_the_issue_s_study():
     assert cfg.seeds == [0, 1] and [s.model for s in cfg.students] == ["smollm2-135m"]
     assert cfg.tasks[0].train.name == "synthetic" and cfg.tasks[0].reference_rationales
     assert cfg.train.bf16 == "auto" and len(cells) == 8
+
+
+#: Issue 22's experiments on CommonsenseQA: each keeps the published study's settings, so its reference rows
+#: (label_only, cot_after_label, shuffled_cot_after_label, untrained) are the published cells, restored.
+EXPERIMENTS = {"csqa_rationale_content.yaml": 20, "csqa_loss_share.yaml": 20}
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+def test_experiment_configs_share_their_reference_cells_with_the_published_study(name, shared_data, monkeypatch):
+    monkeypatch.chdir(REPO)
+    cfg = load_study_config(REPO / "configs" / "local" / name)
+    published = {p.name for p in (REPO / "docs" / "results" / "local-study" / "cells").iterdir()}
+    shared = [c for c in expand_grid(cfg) + untrained_cells(cfg) if c.key in published]
+    assert len(shared) == EXPERIMENTS[name]
+    assert {c.variant for c in shared} == {"untrained", "label_only", "cot_after_label", "shuffled_cot_after_label"}
