@@ -219,7 +219,7 @@ def fake_hub(monkeypatch):
                                                                         "label": ["A", "B", "C", "D"]}],
             "answerKey": ["A"], "fact1": ["the sun is a star"], "humanScore": [1.0], "clarity": [2.0],
             "turkIdAnonymized": ["t"]},
-        ("allenai/quarel", None, "validation"): {
+        ("community-datasets/quarel", None, "validation"): {
             "id": ["QuaRel_V1_Fx_0101"], "answer_index": [1], "logical_forms": [["(infer)"]],
             "logical_form_pretty": ["qrel"], "world_literals": [{"world1": ["rug"], "world2": ["tile"]}],
             "question": ["Which is smoother? (A) rug (B) tile"]},
@@ -253,7 +253,7 @@ def test_hub_openbookqa_configs(fake_hub):
 
 def test_hub_quarel(fake_hub):
     (ex,) = load("quarel", None, "validation")
-    assert fake_hub == [("allenai/quarel", None, "validation")]
+    assert fake_hub == [("community-datasets/quarel", None, "validation")]
     assert ex.choices == {"A": "rug", "B": "tile"} and ex.answer == "B" and ex.question == "Which is smoother?"
 
 

@@ -13,6 +13,7 @@ from cotdistill.data.tasks import load_task
 from cotdistill.evaluate.config import load_eval_config
 from cotdistill.study.config import load_study_config
 from cotdistill.study.runner import expand_grid, load_task_data, untrained_cells
+from cotdistill.train.model_card import dataset_ids
 from cotdistill.train.pipeline import TrainRunConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,3 +91,11 @@ def test_experiment_configs_share_their_reference_cells_with_the_published_study
     shared = [c for c in expand_grid(cfg) + untrained_cells(cfg) if c.key in published]
     assert len(shared) == EXPERIMENTS[name]
     assert {c.variant for c in shared} == {"untrained", "label_only", "cot_after_label", "shuffled_cot_after_label"}
+
+
+def test_the_paper_study_trains_in_mixed_precision_and_names_reachable_datasets():
+    cfg = load_study_config(REPO / "configs" / "paper" / "study.yaml")
+    # fp32 master weights (AdamW updates survive), bf16 matmuls where the device has them
+    assert {s.dtype for s in cfg.students} == {"fp32"} and cfg.train.bf16 == "auto"
+    quarel = next(t for t in cfg.tasks if t.train.name == "quarel")
+    assert dataset_ids(quarel.train.model_dump()) == ["community-datasets/quarel"]

@@ -6,7 +6,7 @@ Built-in tasks (``cotdistill tasks list``):
   ``test_rand_split_no_answers.jsonl`` (``path`` = one file or their folder).
 - ``openbookqa`` -- hub ``allenai/openbookqa`` (config ``main``, or ``additional`` with ``fact_as_context``);
   local ``Data/Main/{train,dev,test}.jsonl`` (or ``Data/Additional/*_complete.jsonl`` holding ``fact1``).
-- ``quarel`` -- hub ``allenai/quarel``; local ``quarel-v1-{train,dev,test}.jsonl`` (question with inline
+- ``quarel`` -- hub ``community-datasets/quarel``; local ``quarel-v1-{train,dev,test}.jsonl`` (question with inline
   "(A) .. (B) .." options, ``answer_index`` 0/1). A ``path`` holding the Natural-Instructions reconstruction
   (records with ``choices`` instead of ``answer_index``) is read as ``quarel_ni``.
 - ``quarel_ni`` -- the QuaRel questions recovered from Super-NaturalInstructions (``quarel_natural_instructions.jsonl``

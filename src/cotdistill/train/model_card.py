@@ -27,7 +27,7 @@ from cotdistill.data.example import Example
 PACKAGED_BASE_MODELS = {"smollm2-135m": "HuggingFaceTB/SmolLM2-135M-Instruct", "gemma3-270m": "google/gemma-3-270m"}
 #: Hub datasets of the built-in tasks (local copies are of the same data).
 TASK_DATASETS = {"commonsense_qa": "tau/commonsense_qa", "openbookqa": "allenai/openbookqa",
-                 "quarel": "allenai/quarel", "quarel_ni": "allenai/quarel"}
+                 "quarel": "community-datasets/quarel", "quarel_ni": "community-datasets/quarel"}
 CARD_FILE = "README.md"
 METADATA_FILE = "cotdistill.json"
 TAGS = ["cotdistill", "chain-of-thought-distillation", "multiple-choice"]

@@ -41,12 +41,12 @@ def _add_quarel_original(rows: Rows, line: int, rec: dict[str, Any]) -> None:
 
 @register_task("quarel")
 def load_quarel(cfg: TaskConfig) -> list[Example]:
-    """QuaRel (2 choices): hub allenai/quarel or quarel-v1-{train,dev,test}.jsonl (NI reconstruction auto-detected)."""
+    """QuaRel (2 choices): hub community-datasets/quarel or quarel-v1-{train,dev,test}.jsonl (NI reconstruction auto-detected)."""
     reject_generic_options(cfg)
     reject_fact(cfg)
     if cfg.path is None:
         split = hub_split(cfg)
-        source, records = load_hub(cfg, "allenai/quarel", None, split)
+        source, records = load_hub(cfg, "community-datasets/quarel", None, split)
         rows = Rows(source, labels_required=split != "test")
         for line, rec in records:
             _add_quarel_original(rows, line, rec)
