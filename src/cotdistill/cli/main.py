@@ -32,7 +32,8 @@ def _load_commands():
 def main(argv: list[str] | None = None) -> int:
     app = _load_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        # Outside standalone mode click returns a command's `typer.Exit` code instead of raising it.
+        code = app(args=argv, standalone_mode=False)
     except CotDistillError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as err:
         return err.exit_code
     destroy_process_group()
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def destroy_process_group() -> None:

@@ -23,18 +23,37 @@ def study(
         "Keep each finished cell's trained student, or delete its weight files once the cell is evaluated "
         "(results, predictions and manifest stay; `cotdistill reproduce` retrains it). For grids larger than "
         "the disk.")),
+    check: bool = typer.Option(False, "--check", help=(
+        "Check instead of running: resolve every task source, student and teacher endpoint, count the cells and "
+        "estimate GPU-hours and disk; trains nothing, writes nothing. Exit 2 when something is wrong.")),
 ) -> None:
     """Train and evaluate every cell of a study once (finished cells are skipped), then write the report."""
     from cotdistill.study.config import load_study_config
     from cotdistill.study.runner import run_study
 
     cfg = load_study_config(config)
+    if check:
+        _check(cfg)
+        return
     out = output or (Path(cfg.output_dir) if cfg.output_dir else None)
     if out is None:
         raise ConfigError("give an output directory with -o (or output_dir in the YAML)", field="-o")
     run_study(cfg, out, config_text=config.read_text(), config_file=str(config),
               only=_parse_selection(only, "--only"), keep_weights=keep_weights)
     _finish(out, report)
+
+
+def _check(cfg) -> None:
+    import tempfile
+
+    from cotdistill.study.check import check_study
+
+    with tempfile.TemporaryDirectory(prefix="cotdistill-check-") as scratch:
+        result = check_study(cfg, scratch=Path(scratch))
+    for line in result.lines():
+        typer.echo(line)
+    if not result.ok:
+        raise typer.Exit(2)
 
 
 def _parse_selection(items: list[str], flag: str) -> dict[str, list[str]]:
