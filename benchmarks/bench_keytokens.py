@@ -38,7 +38,7 @@ def main() -> None:
     from cotdistill.data.rationales import RationaleConfig, load_rationales
     from cotdistill.data.tasks import TaskConfig, load_task
     from cotdistill.keytokens import ScoreCache, Scorer, make_selector, score_rationales
-    from cotdistill.train.config import StudentConfig
+    from cotdistill.models import StudentConfig
 
     examples = load_task(TaskConfig(name="openbookqa", split="dev", path=str(SHARED / "openbookqa")))
     rationales = load_rationales(RationaleConfig(path=str(SHARED / "rationales/mistral_7b/openbookqa.csv"),

@@ -38,7 +38,7 @@ def main() -> None:
     from lm_eval.tasks import TaskManager
 
     from cotdistill.cli.main import main as cli
-    from cotdistill.train import load_trained_student
+    from cotdistill.models import load_trained_student
 
     task_args = ["--task", args.task, "--split", args.split] + (["--task-path", args.task_path] if args.task_path else [])
     with tempfile.TemporaryDirectory() as tmp:

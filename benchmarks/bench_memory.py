@@ -38,8 +38,8 @@ def train_one(args) -> dict:
     """Runs in the child process: load, train ``args.steps`` steps, report memory."""
     import torch
 
-    from cotdistill.train import StudentConfig, TrainConfig, train_student
-    from cotdistill.train.student import load_student
+    from cotdistill.models import StudentConfig, load_student
+    from cotdistill.train import TrainConfig, train_student
 
     torch.set_num_threads(args.threads)
     model, tokenizer = load_student(StudentConfig(model=args.model))

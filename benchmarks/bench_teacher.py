@@ -24,9 +24,9 @@ from pathlib import Path
 import torch
 
 from cotdistill.data.tasks import TaskConfig, load_task
+from cotdistill.models import load_student
 from cotdistill.teacher import LocalBackend, PromptBuilder, SamplingParams, load_template
 from cotdistill.teacher.backends.base import GenerationRequest
-from cotdistill.train.student import load_student
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "openbookqa"
 

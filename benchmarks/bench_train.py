@@ -92,7 +92,8 @@ def run_baseline(model, tokenizer, instances, args, output_dir: Path, max_steps:
 
 
 def run_ours(model, tokenizer, instances, args, output_dir: Path, max_steps: int):
-    from cotdistill.train import StudentConfig, TrainConfig, train_student
+    from cotdistill.models import StudentConfig
+    from cotdistill.train import TrainConfig, train_student
 
     cfg = TrainConfig(batch_size=args.batch_size, learning_rate=args.lr, max_steps=max_steps, epochs=1,
                       save_steps=10**6, logging_steps=1, seed=args.seed, bf16="auto", max_length=1024)
@@ -102,7 +103,7 @@ def run_ours(model, tokenizer, instances, args, output_dir: Path, max_steps: int
 
 def student_loader(args):
     """``load() -> (model, tokenizer)``: the real student, or its architecture with random weights (same cost)."""
-    from cotdistill.train.student import load_student, load_tokenizer
+    from cotdistill.models import load_student, load_tokenizer
 
     if not args.random_init:
         return lambda: load_student(args.model)

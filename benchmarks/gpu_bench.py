@@ -58,7 +58,7 @@ class StepClock(TrainerCallback):
 def plain_loop_tokens_per_s(model, instances, train_cfg, pad_id, device, sync, steps: int = 20,
                             on_step=lambda: None) -> float:
     """Reference: the same batches through a bare autocast + fused AdamW loop (no Trainer), total tokens/s."""
-    from cotdistill.train.trainer import InstanceDataset, WeightedTargetCollator
+    from cotdistill.train.batching import InstanceDataset, WeightedTargetCollator
 
     dataset = InstanceDataset(instances, train_cfg)
     collate = WeightedTargetCollator(pad_id, train_cfg.pad_to_multiple_of)
@@ -144,8 +144,8 @@ def main() -> None:
 
     from cotdistill.data.synthetic import generate_synthetic
     from cotdistill.evaluate import EvalConfig, evaluate_student
+    from cotdistill.models.tiny import build_tiny_tokenizer
     from cotdistill.train import TrainConfig, train_student
-    from cotdistill.train.tiny import build_tiny_tokenizer
     from cotdistill.variants import PromptFormat, build_instances, make_variant
 
     device = "cpu" if args.smoke else "cuda"

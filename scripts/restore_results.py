@@ -35,9 +35,9 @@ from pathlib import Path
 import pandas as pd
 
 from cotdistill.errors import CotDistillError
+from cotdistill.models import METADATA_FILE
 from cotdistill.study.config import load_study_config
 from cotdistill.study.runner import DONE_FILE, expand_grid, untrained_cells
-from cotdistill.train.trainer import METADATA_FILE
 
 TRAIN_RESULT_COLUMNS = ("train_seconds", "final_loss", "target_tokens")
 PREDICTION_FIELDS = ("id", "gold", "pred", "correct")

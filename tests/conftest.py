@@ -23,13 +23,13 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_tokenizer():
-    from cotdistill.train.tiny import build_tiny_tokenizer
+    from cotdistill.models.tiny import build_tiny_tokenizer
 
     return build_tiny_tokenizer()
 
 
 @pytest.fixture()
 def tiny_model(tiny_tokenizer):
-    from cotdistill.train.tiny import build_tiny_model
+    from cotdistill.models.tiny import build_tiny_model
 
     return build_tiny_model(len(tiny_tokenizer))

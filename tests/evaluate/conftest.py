@@ -16,6 +16,6 @@ def examples() -> list[Example]:
 @pytest.fixture(scope="session")
 def letter_tokenizer():
     """A tiny tokenizer for which " A" ... " E" are single tokens."""
-    from cotdistill.train.tiny import build_tiny_tokenizer
+    from cotdistill.models.tiny import build_tiny_tokenizer
 
     return build_tiny_tokenizer([" A B C D E" * 200])

@@ -13,7 +13,7 @@ from cotdistill.evaluate.label_first import (
     continuation_logprobs_naive,
     length_normaliser,
 )
-from cotdistill.train.tiny import build_tiny_model
+from cotdistill.models.tiny import build_tiny_model
 from cotdistill.variants import PromptFormat, make_variant
 
 FP32 = dict(dtype="fp32")

@@ -9,7 +9,7 @@ from eval_helpers import fixed_rationales, make_examples, train_tiny
 from cotdistill.data.example import Example
 from cotdistill.evaluate import EvalConfig, evaluate_student
 from cotdistill.evaluate.reasoning_first import generate_greedy
-from cotdistill.train.tiny import build_tiny_model
+from cotdistill.models.tiny import build_tiny_model
 from cotdistill.variants import ANSWER_MARKER, PromptFormat, make_variant
 
 RF = dict(mode="reasoning_first", dtype="fp32")

@@ -29,7 +29,7 @@ def planted_data(n: int, seed: int) -> list[tuple[Example, Rationale, int]]:
 
 
 def planted_tokenizer():
-    from cotdistill.train.tiny import build_tiny_tokenizer
+    from cotdistill.models.tiny import build_tiny_tokenizer
 
     words = " ".join(FILLERS + list(KEY_WORDS.values()) + list(CHOICES.values()))
     return build_tiny_tokenizer([f"{ANSWER_MARKER} {RATIONALE_MARKER} {words}"] * 20)
@@ -43,7 +43,7 @@ def train_planted_student(tokenizer, *, seed: int = 0, max_steps: int = 300, sto
     """
     import torch
 
-    from cotdistill.train.tiny import build_tiny_model
+    from cotdistill.models.tiny import build_tiny_model
 
     fmt = PromptFormat()
     encoded = []

@@ -51,7 +51,7 @@ def _examples():
 
 
 def _fake_student(path, tokenizer, variant: str, seed: int):
-    from cotdistill.train.tiny import build_tiny_model
+    from cotdistill.models.tiny import build_tiny_model
 
     build_tiny_model(len(tokenizer), seed=seed).save_pretrained(path)
     tokenizer.save_pretrained(path)

@@ -10,7 +10,7 @@ from cotdistill.keytokens.words import (
     token_words,
     word_spans,
 )
-from cotdistill.train.tiny import build_tiny_tokenizer
+from cotdistill.models.tiny import build_tiny_tokenizer
 
 TEXT = "  Photosynthesis converts sunlight, water and CO2 into glucose.  "
 

@@ -26,7 +26,7 @@ def test_export_writes_jsonl_and_a_dataset_of_the_trained_tokens(exported, task_
 
     from cotdistill.data.rationales import RationaleConfig, load_rationales
     from cotdistill.data.tasks import TaskConfig, load_task
-    from cotdistill.train.student import load_tokenizer
+    from cotdistill.models import load_tokenizer
     from cotdistill.variants import build_instances, make_variant
 
     records = [json.loads(line) for line in (exported / "instances.jsonl").read_text().splitlines()]
@@ -80,8 +80,8 @@ def test_trl_sft_trainer_trains_on_the_export_with_completion_only_loss(exported
     import datasets
     from trl import SFTConfig, SFTTrainer
 
-    from cotdistill.train.student import load_tokenizer
-    from cotdistill.train.tiny import build_tiny_model
+    from cotdistill.models import load_tokenizer
+    from cotdistill.models.tiny import build_tiny_model
 
     tokenizer = load_tokenizer("tiny")
     model = build_tiny_model(len(tokenizer))

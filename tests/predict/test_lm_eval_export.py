@@ -21,7 +21,7 @@ def test_lm_eval_agrees_with_cotdistill_eval(trained_student, task_file, tmp_pat
     from lm_eval.models.huggingface import HFLM
     from lm_eval.tasks import TaskManager
 
-    from cotdistill.train import load_trained_student
+    from cotdistill.models import load_trained_student
 
     assert _export(trained_student, task_file, tmp_path / "lm-eval") == 0, capsys.readouterr().err
     assert "--tasks cotdistill_jsonl_test" in capsys.readouterr().out

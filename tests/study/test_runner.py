@@ -54,7 +54,7 @@ def test_same_cell_same_seed_gives_identical_metrics(tiny_study_run, tiny_study_
 def test_the_untrained_student_is_one_eval_only_cell_per_task_and_student(tiny_study_run, tiny_study_yaml):
     from cotdistill.evaluate import evaluate_student
     from cotdistill.study.runner import load_task_data
-    from cotdistill.train.student import load_student
+    from cotdistill.models import load_student
 
     config, reference = tiny_study_run
     cfg = load_study_config(config)

@@ -7,7 +7,7 @@ from conftest import make_examples
 
 from cotdistill.errors import ConfigError
 from cotdistill.teacher import LocalBackend, TeachConfig, teach
-from cotdistill.train.tiny import build_tiny_model
+from cotdistill.models.tiny import build_tiny_model
 
 CHAT_TEMPLATE = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
                  "{% if add_generation_prompt %}assistant:{% endif %}")

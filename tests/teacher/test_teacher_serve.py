@@ -17,7 +17,7 @@ import pytest
 from conftest import make_examples
 
 from cotdistill.teacher import OpenAIBackend, TeachConfig, teach
-from cotdistill.train.tiny import build_tiny_model
+from cotdistill.models.tiny import build_tiny_model
 
 pytestmark = [pytest.mark.server, pytest.mark.extended]
 

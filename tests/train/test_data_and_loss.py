@@ -6,13 +6,9 @@ import pytest
 import torch
 
 from cotdistill.errors import ConfigError
+from cotdistill.train.batching import InstanceDataset, WeightedTargetCollator, encode_instance
 from cotdistill.train.config import TrainConfig
-from cotdistill.train.trainer import (
-    InstanceDataset,
-    WeightedLossTrainer,
-    WeightedTargetCollator,
-    encode_instance,
-)
+from cotdistill.train.trainer import WeightedLossTrainer
 from cotdistill.variants.base import Segment, TrainingInstance
 
 INSTANCE = TrainingInstance("x", prompt_ids=(5, 6, 7),

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from train_helpers import tiny_instances
 
+from cotdistill.models.tiny import build_tiny_model
 from cotdistill.train.config import TrainConfig
-from cotdistill.train.tiny import build_tiny_model
 from cotdistill.train.trainer import train_student
 
 # Minutes on 2 cores: run by CI after the default suite (-m extended), not in it.
@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent("""
     sys.path.insert(0, {helpers!r})
     from train_helpers import tiny_instances
     from test_distributed import config
-    from cotdistill.train.tiny import build_tiny_model, build_tiny_tokenizer
+    from cotdistill.models.tiny import build_tiny_model, build_tiny_tokenizer
     from cotdistill.train.trainer import train_student
 
     tokenizer = build_tiny_tokenizer()

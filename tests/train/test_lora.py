@@ -6,9 +6,10 @@ import torch
 from train_helpers import tiny_instances
 from transformers import TrainerCallback
 
-from cotdistill.train.config import LoraSettings, StudentConfig, TrainConfig
-from cotdistill.train.tiny import build_tiny_model
-from cotdistill.train.trainer import load_trained_student, train_student
+from cotdistill.models import LoraSettings, StudentConfig, load_trained_student
+from cotdistill.models.tiny import build_tiny_model
+from cotdistill.train.config import TrainConfig
+from cotdistill.train.trainer import train_student
 
 
 class TrainableNames(TrainerCallback):

@@ -10,9 +10,11 @@ from train_helpers import tiny_instances
 from transformers import TrainerCallback
 
 from cotdistill.errors import ConfigError
+from cotdistill.models import load_trained_student
+from cotdistill.models.tiny import build_tiny_model
 from cotdistill.train.config import TrainConfig
-from cotdistill.train.tiny import build_tiny_model
-from cotdistill.train.trainer import bf16_supported, load_trained_student, prepare_output_dir, train_student
+from cotdistill.train.rundir import prepare_output_dir
+from cotdistill.train.trainer import bf16_supported, train_student
 
 METADATA = {"variant": {"name": "cot_after_label", "params": {}}, "task": {"name": "test"}}
 

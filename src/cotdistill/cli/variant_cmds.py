@@ -45,11 +45,11 @@ _SEGMENT_STYLES = {"label": "bold green", "rationale": "cyan", "filler": "magent
 
 def _show_tokenizer(name: str, texts: list[str]):
     if name == "tiny":
-        from cotdistill.train.tiny import build_tiny_tokenizer
+        from cotdistill.models.tiny import build_tiny_tokenizer
 
         # Trained on the shown texts so that their tokens are words, not bytes.
         return build_tiny_tokenizer(texts)
-    from cotdistill.train.student import load_tokenizer
+    from cotdistill.models import load_tokenizer
 
     return load_tokenizer(name)
 

@@ -18,6 +18,7 @@ from cotdistill.evaluate.metrics import compute_metrics
 from cotdistill.evaluate.reasoning_first import evaluate_reasoning_first
 from cotdistill.evaluate.runtime import inference_context
 from cotdistill.files import write_text_atomic
+from cotdistill.models import METADATA_FILE, load_trained_student, recorded_prompt_format
 from cotdistill.variants.base import PromptFormat, Variant
 from cotdistill.variants.config import VariantConfig
 
@@ -98,14 +99,13 @@ def write_eval_result(result: EvalResult, out_dir: str | Path, overwrite: bool =
 
 def trained_variant_config(metadata: dict, student_dir: Path) -> VariantConfig:
     """The variant and prompt format a student was trained with, from its ``cotdistill.json`` metadata."""
-    source = str(student_dir / "cotdistill.json")
+    source = str(student_dir / METADATA_FILE)
     variant_meta, format_meta = metadata.get("variant"), metadata.get("prompt_format")
     for key, value in (("variant", variant_meta), ("prompt_format", format_meta)):
         if not isinstance(value, dict):
             raise DataError("missing or not a mapping in the student's metadata", path=source, field=key)
     fields = {"name": variant_meta.get("name"), "params": variant_meta.get("params") or {},
-              "label_style": format_meta.get("label_style", "text"),
-              "show_choices": format_meta.get("show_choices", True)}
+              **recorded_prompt_format(metadata)}
     return VariantConfig.from_dict(fields, source=source)
 
 
@@ -121,9 +121,6 @@ def evaluate_trained_modes(student_dir: str | Path, task_cfg: TaskConfig, eval_c
                            out_dirs: dict[str, str | Path], *, overwrite: bool = False) -> dict[str, EvalResult]:
     """Like :func:`evaluate_trained` for several modes (``{mode: output directory}``), loading the student once.
     Every output directory is checked before anything is computed."""
-    # The trainer module pulls in transformers' Trainer; import it only when a trained student is loaded.
-    from cotdistill.train import load_trained_student
-
     student_dir = Path(student_dir)
     for mode, out_dir in out_dirs.items():
         if mode not in EVAL_MODES:

@@ -17,6 +17,7 @@ from typing import Any
 
 from cotdistill.data.example import Example
 from cotdistill.errors import CotDistillError, DataError
+from cotdistill.models import load_trained_student, recorded_prompt_format
 from cotdistill.variants.base import PromptFormat, Variant
 
 
@@ -100,13 +101,12 @@ def logit_lens(model: Any, tokenizer: Any, examples: Sequence[Example], *, varia
 def logit_lens_of_student(path: str | Path, examples: Sequence[Example], *, name: str | None = None,
                           batch_size: int = 8) -> LogitLensResult:
     """The logit lens of a trained student directory, reading its variant and prompt format from its metadata."""
-    from cotdistill.train import load_trained_student
     from cotdistill.variants.base import make_variant
 
     model, tokenizer, metadata = load_trained_student(path)
     variant_meta = metadata.get("variant") or {}
     variant = make_variant(variant_meta.get("name", "label_only"), variant_meta.get("params"))
-    prompt_format = PromptFormat(**(metadata.get("prompt_format") or {}))
+    prompt_format = PromptFormat(**recorded_prompt_format(metadata))
     return logit_lens(model, tokenizer, examples, variant=variant, prompt_format=prompt_format,
                       name=name or variant.name, batch_size=batch_size)
 

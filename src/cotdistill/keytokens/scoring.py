@@ -29,6 +29,7 @@ from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale
 from cotdistill.errors import ConfigError, DataError
 from cotdistill.keytokens.words import encode_with_offsets, rationale_string
+from cotdistill.models import load_student, load_trained_student, read_metadata, recorded_prompt_format
 from cotdistill.variants.base import ANSWER_MARKER, RATIONALE_MARKER, PromptFormat
 
 Order = Literal["rationale_first", "label_first"]
@@ -109,23 +110,18 @@ class Scorer:
     @classmethod
     def from_spec(cls, spec: Any, *, order: Order = "rationale_first", batch_size: int = 16) -> Scorer:
         """A scorer from a student spec: a trained-student directory (its prompt format is used) or anything
-        :func:`cotdistill.train.student.load_student` accepts (alias, hub id, model directory, ``StudentConfig``)."""
+        :func:`cotdistill.models.load_student` accepts (alias, hub id, model directory, ``StudentConfig``)."""
         if not isinstance(spec, str):
             def load_config():
-                from cotdistill.train.student import load_student
-
                 return load_student(spec)
 
             return cls(scorer_id=f"{spec.model}@{spec.dtype}", order=order, batch_size=batch_size, loader=load_config)
-        metadata_file = Path(spec).expanduser() / "cotdistill.json"
-        if metadata_file.is_file():
-            metadata = json.loads(metadata_file.read_text())
-            prompt_format = PromptFormat(**metadata.get("prompt_format", {}))
+        metadata = read_metadata(Path(spec).expanduser())
+        if metadata is not None:
+            prompt_format = PromptFormat(**recorded_prompt_format(metadata))
             scorer_id = f"{Path(spec).expanduser().resolve()}#{config_hash(metadata)}"
 
             def load_trained():
-                from cotdistill.train import load_trained_student
-
                 model, tokenizer, _ = load_trained_student(spec)
                 return model, tokenizer
 
@@ -133,8 +129,6 @@ class Scorer:
                        loader=load_trained)
 
         def load_base():
-            from cotdistill.train.student import load_student
-
             return load_student(spec)
 
         return cls(scorer_id=spec, order=order, batch_size=batch_size, loader=load_base)

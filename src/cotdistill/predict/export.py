@@ -35,7 +35,7 @@ def instance_record(instance: TrainingInstance, example: Example, tokenizer: Any
     """``id``, ``prompt``, ``completion``, ``segments`` (kind, text, num_tokens each), ``label`` and
     ``label_text`` (the gold choice); ``input_ids``, ``loss_weights`` and ``completion_mask`` (1 where the weight is
     not 0) exactly as cotdistill's trainer encodes them (cut to ``train.max_length``)."""
-    from cotdistill.train.trainer import encode_instance
+    from cotdistill.train.batching import encode_instance
 
     encoded = encode_instance(instance, train_cfg)
     return {
@@ -91,8 +91,8 @@ def export_instances(cfg: Any, out_dir: str | Path, *, overwrite: bool = False) 
     """Build the training instances of ``cfg`` (a ``TrainRunConfig``) as ``cotdistill train`` would and export
     them to ``out_dir``; returns how many were written."""
     from cotdistill.keytokens import prepare_key_token_extras
+    from cotdistill.models import load_tokenizer
     from cotdistill.train.pipeline import run_metadata, training_examples
-    from cotdistill.train.student import load_tokenizer
     from cotdistill.variants import build_instances
 
     out_dir = Path(out_dir)

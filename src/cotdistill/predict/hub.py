@@ -3,10 +3,10 @@ card) uploaded with ``huggingface_hub.create_repo`` + ``upload_folder``, as ``Tr
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from cotdistill.errors import ConfigError, DataError
+from cotdistill.models import METADATA_FILE, read_metadata
 
 #: Never uploaded: training checkpoints (optimizer state) and half-written files.
 IGNORE_PATTERNS = ["checkpoint-*", "incomplete-checkpoint-*", "*.tmp*", ".*"]
@@ -17,9 +17,9 @@ def check_student_card(student_dir: Path):
     import yaml
     from huggingface_hub import ModelCard
 
-    metadata_path = student_dir / "cotdistill.json"
-    if not metadata_path.is_file() or not json.loads(metadata_path.read_text()).get("finished"):
-        raise DataError("not a finished cotdistill student (no finished cotdistill.json)", path=student_dir)
+    metadata = read_metadata(student_dir)
+    if metadata is None or not metadata.get("finished"):
+        raise DataError(f"not a finished cotdistill student (no finished {METADATA_FILE})", path=student_dir)
     card_path = student_dir / "README.md"
     if not card_path.is_file():
         raise DataError("has no model card (README.md); `cotdistill eval --update-card` writes one", path=student_dir)

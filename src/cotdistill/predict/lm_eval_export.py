@@ -64,7 +64,7 @@ def lm_eval_records(examples: list[Example], metadata: dict[str, Any], student_d
 def export_lm_eval_task(student_dir: str | Path, examples: list[Example], out_dir: str | Path, name: str, *,
                         overwrite: bool = False) -> Path:
     """Write ``<name>.yaml`` and ``<name>.jsonl`` into ``out_dir``; returns the YAML's path."""
-    from cotdistill.train.trainer import read_metadata
+    from cotdistill.models import read_metadata
 
     student_dir, out_dir = Path(student_dir), Path(out_dir)
     if not set(name) <= _TASK_NAME_CHARS or not name:

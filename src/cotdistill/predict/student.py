@@ -27,6 +27,7 @@ from cotdistill.evaluate.config import EVAL_MODES, EvalConfig
 from cotdistill.evaluate.label_first import evaluate_label_first
 from cotdistill.evaluate.reasoning_first import evaluate_reasoning_first
 from cotdistill.evaluate.runtime import inference_context
+from cotdistill.models import load_trained_student
 from cotdistill.predict.questions import as_examples
 from cotdistill.variants.base import PromptFormat, Variant
 
@@ -58,9 +59,6 @@ class Student:
     @classmethod
     def load(cls, directory: str | Path) -> Student:
         """Load a directory written by ``cotdistill train`` (model, tokenizer, ``cotdistill.json``)."""
-        # The trainer module pulls in transformers' Trainer; import it only when a student is loaded.
-        from cotdistill.train import load_trained_student
-
         directory = Path(directory)
         if not directory.is_dir():
             raise DataError("trained student directory not found", path=directory)

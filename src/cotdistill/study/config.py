@@ -18,8 +18,9 @@ from cotdistill.data.rationales import RationaleConfig
 from cotdistill.data.tasks import TASKS, TaskConfig
 from cotdistill.errors import ConfigError, CotDistillError
 from cotdistill.evaluate.config import EvalConfig
+from cotdistill.models import StudentConfig
 from cotdistill.teacher.config import PromptConfig, SamplingConfig, TeacherConfig
-from cotdistill.train.config import StudentConfig, TrainConfig
+from cotdistill.train.config import TrainConfig
 from cotdistill.variants.base import Variant
 from cotdistill.variants.config import VariantConfig
 
@@ -219,7 +220,7 @@ def parse_study_config(data: dict[str, Any], *, source: str = "<config>") -> Stu
 def validate_study(cfg: StudyConfig, *, source: str = "<config>") -> None:
     """Every check that can fail before any work starts (names, parameters, files, unique labels); paths are
     relative to the working directory, as everywhere in cotdistill."""
-    from cotdistill.train.student import PACKAGED_STUDENTS, TINY_ALIAS
+    from cotdistill.models.loading import PACKAGED_STUDENTS, TINY_ALIAS
     from cotdistill.variants.base import make_variant
 
     def unique(labels: list[str], key: str) -> None:

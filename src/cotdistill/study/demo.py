@@ -215,7 +215,7 @@ def calibrate(cfg: StudyConfig, data: Any, variant_label: str, *, steps: int = 3
     from cotdistill.evaluate import evaluate_student
     from cotdistill.hardware import cpu_capability
     from cotdistill.study.runner import cpu_info
-    from cotdistill.train.student import load_student
+    from cotdistill.models import load_student
     from cotdistill.train.trainer import resolve_bf16, train_student
     from cotdistill.variants.base import build_instances
 
@@ -277,7 +277,7 @@ def plan_demo(cfg: StudyConfig, output: Path, budget_seconds: float, *, started:
     (so a rerun resumes the same cells), else calibrated and chosen now."""
     from cotdistill.files import write_json_atomic
     from cotdistill.study.runner import load_task_data
-    from cotdistill.train.student import load_tokenizer
+    from cotdistill.models import load_tokenizer
 
     plan_path = output / PLAN_FILE
     if plan_path.is_file():

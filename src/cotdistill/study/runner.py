@@ -390,7 +390,7 @@ def training_phase(train_dir: Path, n_instances: int, *, interrupted: bool) -> s
     An interrupted attempt resumes from the checkpoint :func:`train_student` will pick; one stopped before its
     first complete checkpoint trains again from the start, and the log says so.
     """
-    from cotdistill.train.trainer import latest_complete_checkpoint
+    from cotdistill.train.rundir import latest_complete_checkpoint
 
     if not interrupted:
         return f"training on {n_instances} instances"
@@ -537,8 +537,8 @@ class StudyRunner:
     def _train(self, cell: Cell, directory: Path, progress: GridProgress | None) -> dict[str, Any]:
         """Train the cell's student, or resume its unfinished training; a finished one is only read back."""
         from cotdistill.keytokens import prepare_key_token_extras
-        from cotdistill.train.student import load_student
-        from cotdistill.train.trainer import read_metadata, train_student
+        from cotdistill.models import load_student, read_metadata
+        from cotdistill.train.trainer import train_student
         from cotdistill.variants.base import build_instances
 
         if not cell.trained:
@@ -572,7 +572,7 @@ class StudyRunner:
                   progress: GridProgress | None) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
         from cotdistill.evaluate import evaluate_student, write_eval_result
         from cotdistill.evaluate.api import METRICS_FILE
-        from cotdistill.train.trainer import load_trained_student
+        from cotdistill.models import load_trained_student
 
         data = self.tasks[cell.task_index]
         metrics: dict[str, dict[str, Any]] = {}
@@ -585,7 +585,7 @@ class StudyRunner:
                 seconds[mode] = float(metrics[mode].get("seconds", 0.0))
                 continue
             if loaded is None and not cell.trained:
-                from cotdistill.train.student import load_student
+                from cotdistill.models import load_student
 
                 self._phase(progress, "loading the untrained student")
                 loaded = load_student(self.cfg.students[cell.student_index].student_config())

@@ -1,4 +1,5 @@
-"""Fine-tune students: load them (aliases, local dirs, GGUF, hub ids), train on variant instances, save, reload.
+"""Fine-tune students on variant instances and save them (students are loaded and reloaded by
+:mod:`cotdistill.models`).
 
 Heavy imports (torch, transformers) happen when the names are first used, so ``import cotdistill.train`` is cheap.
 """
@@ -7,19 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from cotdistill.train.config import LoraSettings, StudentConfig, TrainConfig
+from cotdistill.train.config import TrainConfig
 
 _LAZY = {
-    "load_student": "cotdistill.train.student",
-    "load_tokenizer": "cotdistill.train.student",
     "TrainResult": "cotdistill.train.trainer",
     "train_student": "cotdistill.train.trainer",
-    "load_trained_student": "cotdistill.train.trainer",
     "TrainRunConfig": "cotdistill.train.pipeline",
     "run_training": "cotdistill.train.pipeline",
 }
 
-__all__ = ["LoraSettings", "StudentConfig", "TrainConfig", *_LAZY]
+__all__ = ["TrainConfig", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

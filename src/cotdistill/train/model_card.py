@@ -16,12 +16,13 @@ where the full predictions stay).
 from __future__ import annotations
 
 import json
-import os
 import platform
 from pathlib import Path
 from typing import Any
 
 from cotdistill.data.example import Example
+from cotdistill.errors import DataError
+from cotdistill.models.metadata import METADATA_FILE, read_metadata, recorded_prompt_format, write_metadata
 
 #: Hub ids of the packaged students (their GGUF files are quantized conversions of these models).
 PACKAGED_BASE_MODELS = {"smollm2-135m": "HuggingFaceTB/SmolLM2-135M-Instruct", "gemma3-270m": "google/gemma-3-270m"}
@@ -29,7 +30,6 @@ PACKAGED_BASE_MODELS = {"smollm2-135m": "HuggingFaceTB/SmolLM2-135M-Instruct", "
 TASK_DATASETS = {"commonsense_qa": "tau/commonsense_qa", "openbookqa": "allenai/openbookqa",
                  "quarel": "community-datasets/quarel", "quarel_ni": "community-datasets/quarel"}
 CARD_FILE = "README.md"
-METADATA_FILE = "cotdistill.json"
 TAGS = ["cotdistill", "chain-of-thought-distillation", "multiple-choice"]
 #: The question every card's worked example asks.
 EXAMPLE_QUESTION = Example(id="example", question="Which object has more friction?",
@@ -117,14 +117,13 @@ def _threads() -> int:
 def record_evaluations(student_dir: str | Path, entries: list[dict[str, Any]]) -> Path:
     """Add evaluation entries to the student's ``cotdistill.json`` and rewrite its model card."""
     student_dir = Path(student_dir)
-    path = student_dir / METADATA_FILE
-    metadata = json.loads(path.read_text())
+    metadata = read_metadata(student_dir)
+    if metadata is None:
+        raise DataError(f"no {METADATA_FILE} here; not a cotdistill training directory", path=student_dir)
     kept = {_evaluation_key(e): e for e in metadata.get("evaluations", [])}
     kept.update({_evaluation_key(e): e for e in entries})
     metadata["evaluations"] = list(kept.values())
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(metadata, indent=2, ensure_ascii=False, default=str) + "\n")
-    tmp.replace(path)
+    write_metadata(student_dir, metadata)
     return write_model_card(student_dir, metadata)
 
 
@@ -198,7 +197,6 @@ def model_card(student_dir: Path, metadata: dict[str, Any], tokenizer: Any) -> s
     data = card_data(student_dir, metadata)
     student = metadata.get("student") if isinstance(metadata.get("student"), dict) else {}
     variant = metadata.get("variant") if isinstance(metadata.get("variant"), dict) else {}
-    prompt_format = metadata.get("prompt_format") if isinstance(metadata.get("prompt_format"), dict) else {}
     result = metadata.get("result") if isinstance(metadata.get("result"), dict) else {}
     loss = result.get("final_loss")
     loss_text = "n/a" if loss is None else f"{loss:.4f}"
@@ -212,13 +210,14 @@ def model_card(student_dir: Path, metadata: dict[str, Any], tokenizer: Any) -> s
     source = f"`{base}`" if base else "none on the hub"
     if student.get("model") in PACKAGED_BASE_MODELS:
         source += f" (cotdistill's packaged `{student['model']}`: its GGUF quantization, dequantized to fp32)"
-    label_style = prompt_format.get("label_style", "text")
+    prompt_format = recorded_prompt_format(metadata)
+    label_style = prompt_format["label_style"]
     scored = ("the choice letters (` A`, ` B`, ...)" if label_style == "letter"
               else "the choice texts (` ice`, ` carpet`)")
-    if variant and prompt_format:
+    if variant and isinstance(metadata.get("prompt_format"), dict) and metadata["prompt_format"]:
         prompt, target = worked_example(metadata, student_dir, tokenizer)
         labels = "letters" if label_style == "letter" else "choice texts"
-        shown = "listed" if prompt_format.get("show_choices", True) else "not listed"
+        shown = "listed" if prompt_format["show_choices"] else "not listed"
         prompt_section = f"""Labels are written as {labels}; the choices are {shown} in the prompt. The question
 "{EXAMPLE_QUESTION.question}" is asked as the prompt below, and the student was trained to write the target
 after it (label-first use ranks {scored} by log-probability right after `Answer:`):

@@ -13,10 +13,10 @@ from cotdistill.data.rationale import Rationale
 from cotdistill.data.rationales import RationaleConfig, apply_label_policy, load_rationales
 from cotdistill.data.tasks import TaskConfig, load_task
 from cotdistill.errors import ConfigError
-from cotdistill.train.config import StudentConfig, TrainConfig
-from cotdistill.train.student import load_student
-from cotdistill.train.trainer import TrainResult, read_metadata, train_student
 from cotdistill.keytokens import prepare_key_token_extras
+from cotdistill.models import StudentConfig, load_student, read_metadata
+from cotdistill.train.config import TrainConfig
+from cotdistill.train.trainer import TrainResult, train_student
 from cotdistill.variants import build_instances
 from cotdistill.variants.base import Variant
 from cotdistill.variants.config import VariantConfig

@@ -2,12 +2,8 @@
 
 What is added:
 
-* :class:`InstanceDataset` turns each :class:`TrainingInstance` into ``input_ids`` plus a per-token loss weight:
-  0 for prompt tokens, ``label_weight`` for label tokens, ``rationale_weight`` for rationale and filler tokens.
-* :class:`WeightedTargetCollator` pads each batch to its longest sequence (batches come from Trainer's
-  length-grouped sampler, so there is little padding) and lists the *target positions*: the positions whose next
-  token has a non-zero weight. The model computes ``lm_head`` logits only there (``logits_to_keep`` as a boolean
-  mask): with a 49152 x 576 head this is the largest single saving.
+* batches of token ids with per-token loss weights and the list of target positions, in a seeded length-grouped
+  order (:mod:`cotdistill.train.batching`);
 * :class:`WeightedLossTrainer` computes ``sum(weight * token CE) / sum(weights)`` where the denominator is taken
   over the whole accumulated batch (all micro-batches of an optimizer step, all processes). It does so by
   overriding ``Trainer._get_num_items_in_batch`` to sum weights, so gradient accumulation gives the same gradients
@@ -19,18 +15,17 @@ weights (``student.dtype: bf16``) are ~13% faster still but their optimizer step
 they are opt-in (docs/benchmarks.md). The saved model keeps the student's dtype (fp32 for GGUF and tiny students).
 
 Checkpoints (``checkpoint-*``, with optimizer, scheduler and RNG state) are written every ``save_steps``; a rerun
-with the same output directory resumes from the latest one and ends with the same weights as an uninterrupted run.
-The finished directory is a standard Hugging Face model directory plus tokenizer, ``cotdistill.json`` (metadata,
-configs, result) and a README.md model card. LoRA adapters are merged into the weights on save by default
-(``lora.save: adapter`` keeps only the adapter; :func:`load_trained_student` handles both).
+with the same output directory resumes from the latest one and ends with the same weights as an uninterrupted run
+(:mod:`cotdistill.train.rundir`). The finished directory is a standard Hugging Face model directory plus
+tokenizer, ``cotdistill.json`` (metadata, configs, result: :mod:`cotdistill.models.metadata`) and a README.md model
+card. LoRA adapters are merged into the weights on save by default (``lora.save: adapter`` keeps only the adapter;
+:func:`cotdistill.models.load_trained_student` handles both).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import logging
-import math
 import os
 import shutil
 import time
@@ -40,23 +35,18 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset
 from transformers import Trainer, TrainerCallback, TrainingArguments
-from transformers.trainer_pt_utils import LengthGroupedSampler, get_length_grouped_indices
-from transformers.trainer_utils import get_last_checkpoint
 
 from cotdistill.errors import ConfigError
-from cotdistill.files import write_json_atomic
 from cotdistill.hardware import bf16_fast
-from cotdistill.train.config import StudentConfig, TrainConfig
+from cotdistill.models.config import StudentConfig
+from cotdistill.models.loading import as_student_config, load_student, prepare_tokenizer_for_training
+from cotdistill.models.metadata import write_metadata
+from cotdistill.train.batching import InstanceDataset, SeededLengthGroupedSampler, WeightedTargetCollator
+from cotdistill.train.config import TrainConfig
 from cotdistill.train.model_card import write_model_card
-from cotdistill.train.student import as_student_config, load_student, prepare_tokenizer_for_training
+from cotdistill.train.rundir import latest_complete_checkpoint, prepare_output_dir, run_identity
 from cotdistill.variants.base import TrainingInstance
-
-logger = logging.getLogger(__name__)
-
-METADATA_FILE = "cotdistill.json"
-_IGNORE_WEIGHT = 0.0
 
 
 @dataclass
@@ -78,99 +68,6 @@ class TrainResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-# ---------------------------------------------------------------------------------------------- data
-
-
-def weight_for_kind(kind: str | None, train_cfg: TrainConfig) -> float:
-    if kind is None:
-        return _IGNORE_WEIGHT
-    return train_cfg.label_weight if kind == "label" else train_cfg.rationale_weight
-
-
-def encode_instance(instance: TrainingInstance, train_cfg: TrainConfig) -> dict[str, list]:
-    """``input_ids`` and per-token ``loss_weights`` (the weight of predicting that token), target cut to fit."""
-    if len(instance.prompt_ids) >= train_cfg.max_length:
-        raise ConfigError(f"the prompt of example '{instance.example_id}' is {len(instance.prompt_ids)} tokens, "
-                          f"leaving no room for its target within max_length {train_cfg.max_length}",
-                          field="train.max_length")
-    ids = instance.input_ids[: train_cfg.max_length]
-    weights = [weight_for_kind(k, train_cfg) for k in instance.token_kinds()][: train_cfg.max_length]
-    return {"input_ids": ids, "loss_weights": weights}
-
-
-class InstanceDataset(Dataset):
-    """Encoded training instances; items are dicts with ``input_ids`` (lengths feed length grouping)."""
-
-    def __init__(self, instances: Sequence[TrainingInstance], train_cfg: TrainConfig):
-        if not instances:
-            raise ConfigError("there are no training instances (empty task or every example filtered out)")
-        self.items = [encode_instance(inst, train_cfg) for inst in instances]
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, index: int) -> dict[str, list]:
-        return self.items[index]
-
-
-class WeightedTargetCollator:
-    """Pads to the longest sequence of the batch (rounded up to ``pad_to_multiple_of``) and lists targets.
-
-    Returns ``input_ids``, ``attention_mask``, ``target_mask`` (bool [B, T]: position t predicts a weighted
-    token t+1), and, in the row-major order of ``target_mask``, ``target_ids`` and ``target_weights``.
-    """
-
-    def __init__(self, pad_token_id: int, pad_to_multiple_of: int = 1):
-        self.pad_token_id = pad_token_id
-        self.pad_to_multiple_of = pad_to_multiple_of
-
-    def __call__(self, features: list[dict[str, list]]) -> dict[str, torch.Tensor]:
-        longest = max(len(f["input_ids"]) for f in features)
-        width = math.ceil(longest / self.pad_to_multiple_of) * self.pad_to_multiple_of
-        batch = len(features)
-        input_ids = torch.full((batch, width), self.pad_token_id, dtype=torch.long)
-        attention_mask = torch.zeros((batch, width), dtype=torch.long)
-        weights = torch.zeros((batch, width), dtype=torch.float32)
-        for row, feature in enumerate(features):
-            n = len(feature["input_ids"])
-            input_ids[row, :n] = torch.tensor(feature["input_ids"], dtype=torch.long)
-            attention_mask[row, :n] = 1
-            weights[row, :n] = torch.tensor(feature["loss_weights"], dtype=torch.float32)
-        next_weights = torch.zeros_like(weights)
-        next_weights[:, :-1] = weights[:, 1:]
-        target_mask = next_weights > 0
-        next_ids = torch.zeros_like(input_ids)
-        next_ids[:, :-1] = input_ids[:, 1:]
-        return {
-            "input_ids": input_ids,
-            "attention_mask": attention_mask,
-            "target_mask": target_mask,
-            "target_ids": next_ids[target_mask],
-            "target_weights": next_weights[target_mask],
-        }
-
-
-class SeededLengthGroupedSampler(LengthGroupedSampler):
-    """Trainer's length grouping with an order drawn from (seed, epoch) instead of the global RNG.
-
-    The stock sampler draws from torch's global RNG when an epoch starts, which a resumed run has not restored
-    yet at that point; seeding per epoch makes a resumed run see exactly the batches of an uninterrupted one.
-    """
-
-    def __init__(self, batch_size: int, lengths: list[int], seed: int):
-        super().__init__(batch_size, lengths=lengths)
-        self.seed = seed
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __iter__(self):
-        generator = torch.Generator()
-        generator.manual_seed(self.seed * 1_000_003 + self.epoch)
-        return iter(get_length_grouped_indices(self.lengths, self.batch_size, generator=generator))
 
 
 # ---------------------------------------------------------------------------------------------- trainer
@@ -261,49 +158,6 @@ def resolve_bf16(train_cfg: TrainConfig) -> bool:
     return bool(train_cfg.bf16)
 
 
-def _is_main_process() -> bool:
-    return int(os.environ.get("RANK", "0")) == 0
-
-
-def read_metadata(output_dir: str | Path) -> dict[str, Any] | None:
-    path = Path(output_dir) / METADATA_FILE
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text())
-
-
-def _run_identity(student_cfg: StudentConfig, train_cfg: TrainConfig, metadata: dict[str, Any],
-                  n_instances: int) -> dict[str, Any]:
-    return {"student": student_cfg.model_dump(mode="json"), "train": train_cfg.model_dump(mode="json"),
-            "metadata": json.loads(json.dumps(metadata, default=str)), "n_instances": n_instances}
-
-
-def prepare_output_dir(output_dir: Path, identity: dict[str, Any], *, overwrite: bool) -> None:
-    """Refuse to overwrite a finished run (unless asked) or a foreign directory; accept a matching unfinished one.
-
-    Only the main process changes anything (other processes of a distributed run only refuse a finished run,
-    which no one can be writing at the same time).
-    """
-    existing = read_metadata(output_dir)
-    if existing is not None and existing.get("finished") and not overwrite:
-        raise ConfigError("holds a finished training run; refusing to overwrite (choose another output "
-                          "directory or pass overwrite)", path=output_dir)
-    if not _is_main_process():
-        return
-    if existing is not None and not existing.get("finished") and existing.get("run") != identity and not overwrite:
-        raise ConfigError("holds an unfinished run with a different configuration; refusing to resume or "
-                          "overwrite it (choose another output directory or pass overwrite)", path=output_dir)
-    if existing is None and output_dir.is_dir() and any(output_dir.iterdir()):
-        raise ConfigError("exists and is not a cotdistill training directory; refusing to write into it",
-                          path=output_dir)
-    if existing is not None and (existing.get("finished") or existing.get("run") != identity):
-        shutil.rmtree(output_dir)
-        existing = None
-    output_dir.mkdir(parents=True, exist_ok=True)
-    if existing is None:
-        write_json_atomic(output_dir / METADATA_FILE, {"finished": False, "run": identity})
-
-
 def _apply_lora(model: Any, student_cfg: StudentConfig) -> Any:
     from peft import LoraConfig, get_peft_model
 
@@ -381,32 +235,6 @@ def _final_loss(log_history: list[dict[str, Any]]) -> float | None:
 # ---------------------------------------------------------------------------------------------- API
 
 
-def latest_complete_checkpoint(output_dir: Path) -> str | None:
-    """The newest resumable checkpoint; ones a kill interrupted while they were written are set aside first.
-
-    transformers writes ``trainer_state.json`` last into a checkpoint, in place; without it, or with a file a kill
-    cut short (it does not parse), the checkpoint is partial and ``Trainer`` cannot resume from it. It is renamed
-    (``incomplete-checkpoint-N``), not deleted.
-    """
-    for checkpoint in sorted(output_dir.glob("checkpoint-*")):
-        if checkpoint.is_dir() and not _trainer_state_is_whole(checkpoint / "trainer_state.json"):
-            target = checkpoint.with_name(f"incomplete-{checkpoint.name}-{time.time_ns()}")
-            try:
-                checkpoint.rename(target)
-            except FileNotFoundError:  # under torchrun every rank looks; another one set it aside first
-                continue
-            logger.warning("set aside a partially written checkpoint: %s -> %s", checkpoint, target.name)
-    return get_last_checkpoint(str(output_dir))
-
-
-def _trainer_state_is_whole(path: Path) -> bool:
-    try:
-        json.loads(path.read_text())
-    except (OSError, ValueError):
-        return False
-    return True
-
-
 def train_student(
     instances: Sequence[TrainingInstance],
     student_cfg: StudentConfig | str,
@@ -431,7 +259,7 @@ def train_student(
     if train_cfg.num_threads is not None:
         torch.set_num_threads(train_cfg.num_threads)
     dataset = InstanceDataset(instances, train_cfg)
-    identity = _run_identity(student_cfg, train_cfg, metadata, len(instances))
+    identity = run_identity(student_cfg, train_cfg, metadata, len(instances))
     prepare_output_dir(output_dir, identity, overwrite=overwrite)
 
     model, tokenizer = student if student is not None else load_student(student_cfg)
@@ -489,27 +317,5 @@ def _save_finished(trainer: Trainer, output_dir: Path, student_cfg: StudentConfi
         "log_history": trainer.state.log_history,
         "run": identity,
     }
-    write_json_atomic(output_dir / METADATA_FILE, record)
+    write_metadata(output_dir, record)
     write_model_card(output_dir, record, tokenizer)
-
-
-def load_trained_student(path: str | Path) -> tuple[Any, Any, dict[str, Any]]:
-    """``(model, tokenizer, metadata)`` of a finished training directory (an adapter is merged on load)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    path = Path(path)
-    metadata = read_metadata(path)
-    if metadata is None:
-        raise ConfigError(f"no {METADATA_FILE} here; not a cotdistill training directory", path=path)
-    if not metadata.get("finished"):
-        raise ConfigError("training in this directory has not finished (rerun train to resume it)", path=path)
-    tokenizer = prepare_tokenizer_for_training(AutoTokenizer.from_pretrained(path))
-    if metadata.get("weights") == "lora_adapter":
-        from peft import PeftModel
-
-        base, _ = load_student(StudentConfig.model_validate({**metadata["student"], "lora": None}))
-        model = PeftModel.from_pretrained(base, path).merge_and_unload()
-    else:
-        model = AutoModelForCausalLM.from_pretrained(path, dtype="auto")
-    model.eval()
-    return model, tokenizer, metadata

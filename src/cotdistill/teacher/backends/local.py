@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cotdistill.errors import ConfigError
+from cotdistill.models import StudentConfig, load_student
 from cotdistill.teacher.backends.base import (
     TEACHER_BACKENDS,
     GenerationOutcome,
@@ -62,9 +63,6 @@ class LocalBackend(TeacherBackend):
 
     def _model_and_tokenizer(self) -> tuple[Any, Any]:
         if self._loaded is None:
-            from cotdistill.train.config import StudentConfig
-            from cotdistill.train.student import load_student
-
             self._loaded = load_student(StudentConfig(model=self.model_spec, dtype=self.dtype))
         model, tokenizer = self._loaded
         model.eval()

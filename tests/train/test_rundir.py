@@ -7,7 +7,7 @@ import pytest
 
 @pytest.mark.parametrize("state", [None, "", '{"global_step": 4, "log_hist'], ids=["missing", "empty", "cut short"])
 def test_partially_written_checkpoints_are_set_aside_not_deleted(tmp_path, state):
-    from cotdistill.train.trainer import latest_complete_checkpoint
+    from cotdistill.train.rundir import latest_complete_checkpoint
 
     whole, partial = tmp_path / "checkpoint-2", tmp_path / "checkpoint-4"
     whole.mkdir()
@@ -26,7 +26,7 @@ def test_partially_written_checkpoints_are_set_aside_not_deleted(tmp_path, state
 def test_a_partial_checkpoint_another_rank_already_set_aside_is_skipped(tmp_path, monkeypatch):
     from pathlib import Path
 
-    from cotdistill.train.trainer import latest_complete_checkpoint
+    from cotdistill.train.rundir import latest_complete_checkpoint
 
     whole, partial = tmp_path / "checkpoint-2", tmp_path / "checkpoint-4"
     whole.mkdir()

@@ -1,13 +1,16 @@
-"""Loading students: local directories, hub-id code path, quantization-flagged (GGUF) rebuild, tokenizer setup."""
+"""Loading students: local directories, hub-id code path, quantization-flagged (GGUF) rebuild, tokenizer setup.
+The GGUF cases also train the rebuilt student one step: the rebuild exists so that Trainer accepts it."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from cotdistill.data.example import Example
+from cotdistill.data.rationale import Rationale
 from cotdistill.errors import ConfigError
-from cotdistill.train.config import StudentConfig
-from cotdistill.train.student import (
+from cotdistill.models import StudentConfig, load_trained_student
+from cotdistill.models.loading import (
     is_flagged_quantized,
     load_student,
     load_tokenizer,
@@ -15,6 +18,9 @@ from cotdistill.train.student import (
     rebuild_plain_model,
     resolve_pretrained_dir,
 )
+from cotdistill.train.config import TrainConfig
+from cotdistill.train.trainer import train_student
+from cotdistill.variants import build_instances, make_variant
 
 IDS = torch.tensor([[3, 17, 42, 99, 5]])
 
@@ -22,6 +28,13 @@ IDS = torch.tensor([[3, 17, 42, 99, 5]])
 def _logits(model):
     with torch.no_grad():
         return model.eval()(input_ids=IDS).logits
+
+
+def _two_instances(tokenizer):
+    examples = [Example(id=f"q{i}", question="Which is heavier?", choices={"A": "a rock", "B": "a leaf"}, answer="A")
+                for i in range(2)]
+    rationales = {ex.id: Rationale(id=ex.id, text="A rock has more mass than a leaf.") for ex in examples}
+    return build_instances(examples, rationales, make_variant("cot_after_label"), tokenizer, seed=0)
 
 
 def test_tiny_alias_gives_a_padded_right_padding_student():
@@ -73,13 +86,9 @@ def test_tokenizer_without_pad_token_pads_with_eos(tiny_tokenizer):
 
 @pytest.mark.slow
 def test_packaged_smollm2_gguf_student_trains_saves_and_reloads(tmp_path):
-    from cotdistill.train.config import TrainConfig
-    from cotdistill.train.trainer import load_trained_student, train_student
-    from train_helpers import tiny_instances
-
     model, tokenizer = load_student("smollm2-135m")
     assert not is_flagged_quantized(model)
-    instances = tiny_instances(tokenizer, 2)
+    instances = _two_instances(tokenizer)
     train_student(instances, "smollm2-135m", TrainConfig(max_steps=1, batch_size=2), tmp_path / "out",
                   metadata={}, student=(model, tokenizer))
     loaded, _, meta = load_trained_student(tmp_path / "out")
@@ -89,10 +98,7 @@ def test_packaged_smollm2_gguf_student_trains_saves_and_reloads(tmp_path):
 
 def test_gguf_directory_is_dequantized_once_rebuilt_trained_and_saved(tiny_model, tiny_tokenizer, tmp_path,
                                                                       monkeypatch):
-    from train_helpers import tiny_instances, write_tiny_gguf
-
-    from cotdistill.train.config import TrainConfig
-    from cotdistill.train.trainer import load_trained_student, train_student
+    from gguf_helpers import write_tiny_gguf
 
     monkeypatch.setenv("COTDISTILL_CACHE", str(tmp_path / "cache"))
     (tmp_path / "gguf").mkdir()
@@ -107,7 +113,7 @@ def test_gguf_directory_is_dequantized_once_rebuilt_trained_and_saved(tiny_model
     model, tokenizer = load_student(StudentConfig(model=str(tmp_path / "gguf"), gguf_file="tiny.gguf"))
     assert (cached / "model.safetensors").stat().st_mtime_ns == stamp, "second load must reuse the cache"
 
-    train_student(tiny_instances(tokenizer, 2), str(tmp_path / "gguf"), TrainConfig(max_steps=1, batch_size=2),
+    train_student(_two_instances(tokenizer), str(tmp_path / "gguf"), TrainConfig(max_steps=1, batch_size=2),
                   tmp_path / "out", metadata={}, student=(model, tokenizer))
     reloaded, _, _ = load_trained_student(tmp_path / "out")
     torch.testing.assert_close(_logits(reloaded), _logits(model))

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from cotdistill.errors import ConfigError
+from cotdistill.models.config import StudentConfig
 from cotdistill.registry import Registry
-from cotdistill.train.config import StudentConfig
 
 _DTYPES = {"bf16": "bfloat16", "fp32": "float32"}
 
@@ -200,7 +200,7 @@ def load_tokenizer(spec: StudentConfig | str) -> Any:
     """The student's tokenizer alone (cheap: no model weights are loaded, except to fill the GGUF cache once)."""
     cfg = as_student_config(spec)
     if cfg.model == TINY_ALIAS:
-        from cotdistill.train.tiny import build_tiny_tokenizer
+        from cotdistill.models.tiny import build_tiny_tokenizer
 
         return prepare_tokenizer_for_training(build_tiny_tokenizer(vocab_size=cfg.tiny_vocab_size))
     from transformers import AutoTokenizer
@@ -221,7 +221,7 @@ def load_student(spec: StudentConfig | str) -> tuple[Any, Any]:
     """
     cfg = as_student_config(spec)
     if cfg.model == TINY_ALIAS:
-        from cotdistill.train.tiny import build_tiny_model
+        from cotdistill.models.tiny import build_tiny_model
 
         tokenizer = load_tokenizer(cfg)
         return _cast(build_tiny_model(len(tokenizer), seed=cfg.tiny_seed), cfg.dtype), tokenizer
