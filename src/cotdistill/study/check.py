@@ -28,7 +28,7 @@ from typing import Any
 from cotdistill.errors import CotDistillError
 from cotdistill.study.config import StudyConfig, StudyTaskConfig
 from cotdistill.study.runner import expand_grid, load_task_data, untrained_cells
-from cotdistill.train.config import StudentConfig
+from cotdistill.models.config import StudentConfig
 from cotdistill.train.model_card import dataset_ids
 
 #: Sustained training / evaluation rate assumed for the GPU-hour estimate (FLOP/s): see the module docstring.
@@ -163,7 +163,7 @@ def _student_size(cfg: StudentConfig) -> tuple[int | None, int, Finding]:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    from cotdistill.train.student import TINY_ALIAS, load_tokenizer, resolve_pretrained_dir
+    from cotdistill.models.loading import TINY_ALIAS, load_tokenizer, resolve_pretrained_dir
 
     what = f"student {cfg.model}"
     is_hub = cfg.model not in _packaged_names() and cfg.model != TINY_ALIAS and not Path(cfg.model).expanduser().exists()
@@ -174,7 +174,7 @@ def _student_size(cfg: StudentConfig) -> tuple[int | None, int, Finding]:
     try:
         tokenizer = load_tokenizer(cfg)
         if cfg.model == TINY_ALIAS:
-            from cotdistill.train.tiny import build_tiny_model
+            from cotdistill.models.tiny import build_tiny_model
 
             with torch.device("meta"):
                 model = build_tiny_model(len(tokenizer), seed=cfg.tiny_seed)
@@ -195,7 +195,7 @@ def _student_size(cfg: StudentConfig) -> tuple[int | None, int, Finding]:
 
 
 def _packaged_names() -> set[str]:
-    from cotdistill.train.student import PACKAGED_STUDENTS
+    from cotdistill.models.loading import PACKAGED_STUDENTS
 
     return set(PACKAGED_STUDENTS.names())
 
@@ -263,7 +263,7 @@ def _slice_estimate(cfg: StudyConfig, task_index: int, student_index: int, cells
 def check_study(cfg: StudyConfig, *, scratch: Path) -> StudyCheck:
     """Resolve everything the grid needs and estimate its cost; ``scratch`` is an empty directory (nothing is
     written to any study directory)."""
-    from cotdistill.train.student import load_tokenizer
+    from cotdistill.models.loading import load_tokenizer
 
     findings: list[Finding] = [Finding("config", OK, f"{cfg.name}: validated")]
     grid = expand_grid(cfg) + untrained_cells(cfg)
