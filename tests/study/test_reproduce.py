@@ -127,3 +127,14 @@ def test_a_rerun_in_the_recorded_environment_says_nothing_about_it(tiny_study_ru
     _, reference = tiny_study_run
     assert main(["reproduce", str(_cells(reference)[0]), "-o", str(tmp_path / "rerun")]) == 0
     assert "environment differs" not in capsys.readouterr().out
+
+
+def test_an_untrained_cell_is_re_evaluated_without_training(tiny_study_run, tmp_path):
+    _, reference = tiny_study_run
+    (cell_dir,) = [p for p in (reference / "cells").iterdir()
+                   if json.loads((p / "manifest.json").read_text())["config"].get("untrained")]
+    result = reproduce_cell(cell_dir, tmp_path / "rerun")
+    assert result.identical and set(result.accuracy) == {"label_first"}
+    assert result.rerun_dir == tmp_path / "rerun" / "cells" / cell_dir.name
+    assert [p.name for p in (tmp_path / "rerun" / "cells").iterdir()] == [cell_dir.name]
+    assert not list(result.rerun_dir.glob("train/*.safetensors"))

@@ -1,4 +1,5 @@
-"""Rerun one finished study cell from its manifest and compare its accuracy with the recorded one.
+"""Rerun one finished study cell from its manifest and compare its accuracy with the recorded one (an untrained
+cell is only re-evaluated).
 
 A cell's manifest holds its whole resolved config (task, student, variant, training and evaluation settings,
 seed), so a one-cell study rebuilt from it has the same cell key; the rerun goes to a new directory and the
@@ -17,7 +18,8 @@ from typing import Any
 from cotdistill.errors import CotDistillError, DataError
 from cotdistill.study.config import (StudyConfig, StudyEvalConfig, StudyStudentConfig, StudyTaskConfig,
                                      StudyVariantConfig, validate_study)
-from cotdistill.study.runner import CELL_FORMAT, DONE_FILE, expand_grid, host_info, library_versions, run_study
+from cotdistill.study.runner import (CELL_FORMAT, DONE_FILE, UNTRAINED, expand_grid, host_info, library_versions,
+                                     run_study, untrained_cells)
 from cotdistill.train.config import TrainConfig
 
 
@@ -66,6 +68,14 @@ def study_config_from_manifest(manifest: dict, *, source: str) -> StudyConfig:
     try:
         variant = StudyVariantConfig(**resolved["variant"])
         eval_sections = resolved["eval"]
+        if resolved.get("untrained"):
+            # An eval-only cell: the study around it only needs what the untrained cell's key is made of.
+            cfg = StudyConfig(
+                name=f"reproduce {Path(source).parent.name}", tasks=[StudyTaskConfig(**resolved["task"])],
+                students=[StudyStudentConfig(**resolved["student"])], variants=[variant],
+                baseline=variant.name_or_label, eval=StudyEvalConfig(**eval_sections))
+            validate_study(cfg, source=source)
+            return cfg
         cfg = StudyConfig(
             name=f"reproduce {Path(source).parent.name}",
             tasks=[StudyTaskConfig(**resolved["task"])],
@@ -99,11 +109,13 @@ def reproduce_cell(cell_dir: str | Path, output_dir: str | Path) -> ReproduceRes
                               field="--output")
     manifest = json.loads(manifest_path.read_text())
     cfg = study_config_from_manifest(manifest, source=str(manifest_path))
-    (cell,) = expand_grid(cfg)
+    untrained = bool(manifest["config"].get("untrained"))
+    (cell,) = untrained_cells(cfg) if untrained else expand_grid(cfg)
     if cell.key != cell_dir.name:
         raise DataError(f"the manifest's config gives cell key {cell.key}, not the directory's {cell_dir.name} "
                         "(was the manifest edited?)", path=manifest_path, field="config")
-    run_study(cfg, output_dir, config_file=str(manifest_path), live=False)
+    run_study(cfg, output_dir, config_file=str(manifest_path), live=False,
+              only={"variant": [UNTRAINED]} if untrained else None)
     recorded = json.loads(done_path.read_text())["accuracy"]
     rerun_dir = Path(output_dir) / "cells" / cell.key
     rerun = json.loads((rerun_dir / DONE_FILE).read_text())["accuracy"]
