@@ -28,6 +28,7 @@ from pydantic.fields import FieldInfo
 
 from cotdistill.configbase import config_error_from_validation
 
+
 def output_option(help: str, default: Any = ...) -> Any:
     """``-o/--output``: what the command writes."""
     return typer.Option(default, "-o", "--output", help=help)
