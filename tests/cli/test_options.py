@@ -3,6 +3,8 @@ field's description, each one's key is a field of its config, and the values giv
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import typer
 import yaml
@@ -15,9 +17,14 @@ from cotdistill.train.config import TrainConfig
 from cotdistill.train.run_config import TrainRunConfig
 
 
+@functools.cache
+def cli():
+    return typer.main.get_command(_load_commands())
+
+
 def click_command(path: str):
     """The click command of ``path`` (``analyze logit-lens``)."""
-    command = typer.main.get_command(_load_commands())
+    command = cli()
     for name in path.split():
         command = command.commands[name]
     return command

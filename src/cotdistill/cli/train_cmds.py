@@ -80,8 +80,9 @@ def train(
     bf16: str | None = TRAIN_FLAGS.option("--bf16", "train.bf16", metavar="[auto|true|false]", convert=_bf16_value),
 ) -> None:
     """Fine-tune a student on a task's examples with teacher rationales, as the chosen variant builds them."""
+    run_cfg = build_run_config(config, TRAIN_FLAGS.overrides(ctx), TRAIN_FLAGS.flag_of_key)
+    # Imported once the config is valid: a bad flag is answered without loading the trainer.
     from cotdistill.train.pipeline import run_training
 
-    run_cfg = build_run_config(config, TRAIN_FLAGS.overrides(ctx), TRAIN_FLAGS.flag_of_key)
     result = run_training(run_cfg)
     typer.echo(json.dumps(result.to_dict()))
