@@ -11,14 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cotdistill.cli.app import app
-from cotdistill.cli.options import (
-    limit_option,
-    num_examples_option,
-    output_option,
-    rationales_format_option,
-    rationales_option,
-    task_path_option,
-)
+from cotdistill.cli.options import ConfigFlags, num_examples_option, output_option
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale, write_rationales
 from cotdistill.data.rationales import (
@@ -53,13 +46,19 @@ def parse_field_flags(values: list[str] | None, flag: str = "--field") -> dict[s
     return out
 
 
-def task_config_from_flags(task: str, path: str | None, split: str, *, limit: int | None = None, seed: int = 0,
-                           fields: list[str] | None = None, fact_as_context: bool = False,
-                           hub_name: str | None = None) -> TaskConfig:
-    data: dict[str, Any] = {"name": task, "split": split, "path": path, "limit": limit, "seed": seed,
-                            "fact_as_context": fact_as_context, "hub_name": hub_name,
-                            "fields": parse_field_flags(fields)}
-    return TaskConfig.from_dict(data, source="command line")
+def task_examples(flags: ConfigFlags, ctx: typer.Context) -> list[Example]:
+    """The examples of the task that the declared ``flags`` (of a TaskConfig) choose."""
+    return load_task(flags.validate({}, flags.overrides(ctx), source="command line"))
+
+
+def rationale_config(flags: ConfigFlags, ctx: typer.Context, task_split: str | None) -> RationaleConfig:
+    """The RationaleConfig that the declared ``flags`` (of a RationaleConfig) give; palm_cqa completions default to
+    those of ``task_split``, the split of the task they are read against."""
+    overrides = flags.overrides(ctx)
+    if overrides.get("format") == "palm_cqa" and "split" not in overrides and task_split is not None:
+        # PaLM "test" completions are for the CSQA dev split.
+        overrides["split"] = "train" if task_split == "train" else "test"
+    return flags.validate({}, overrides, source="command line")
 
 
 def print_example(console: Console, ex: Example) -> None:
@@ -96,68 +95,59 @@ def list_tasks() -> None:
     Console().print(table)
 
 
+#: The flags of each command below that set keys of its TaskConfig or RationaleConfig.
+SHOW_TASK_FLAGS = ConfigFlags("tasks show", TaskConfig)
+IMPORT_TASK_FLAGS = ConfigFlags("rationales import", TaskConfig)
+IMPORT_RATIONALE_FLAGS = ConfigFlags("rationales import", RationaleConfig)
+AUDIT_TASK_FLAGS = ConfigFlags("rationales audit", TaskConfig)
+AUDIT_RATIONALE_FLAGS = ConfigFlags("rationales audit", RationaleConfig)
+FIELD_NOTE = "Here: ROLE=FIELD (repeatable), e.g. question=q or choices=a,b,c."
+RATIONALES_SPLIT_NOTE = "Default: from --split."
+
+
 @tasks_app.command("show")
 def show_task(
-    task: str = typer.Option(..., "--task", help="Task name (see `cotdistill tasks list`)."),
-    task_path: str | None = task_path_option(),
-    split: str = typer.Option("validation", "--split", help="Split: train, validation (dev), test."),
+    ctx: typer.Context,
+    task: str = SHOW_TASK_FLAGS.option("--task", "name", default=...),
+    task_path: str | None = SHOW_TASK_FLAGS.option("--task-path", "path"),
+    split: str = SHOW_TASK_FLAGS.option("--split", "split", default="validation"),
     num_examples: int = num_examples_option(3, "How many examples to print."),
-    limit: int | None = limit_option("Printed examples come from it."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the --limit subset."),
-    field: list[str] | None = typer.Option(None, "--field", help="jsonl/csv: ROLE=FIELD (repeatable), e.g. "
-                                                                  "question=q or choices=a,b,c."),
-    fact_as_context: bool = typer.Option(False, "--fact-as-context", help="openbookqa: fact1 as context."),
+    limit: int | None = SHOW_TASK_FLAGS.option("--limit", "limit", min=1, metavar="N",
+                                               note="Its seed is --seed; the printed examples come from it."),
+    seed: int = SHOW_TASK_FLAGS.option("--seed", "seed", default=0),
+    field: list[str] | None = SHOW_TASK_FLAGS.option("--field", "fields", convert=parse_field_flags, note=FIELD_NOTE),
+    fact_as_context: bool = SHOW_TASK_FLAGS.option("--fact-as-context", "fact_as_context", default=False),
 ) -> None:
     """Print a few examples of a task as normalized records."""
-    cfg = task_config_from_flags(task, task_path, split, limit=limit, seed=seed, fields=field,
-                                 fact_as_context=fact_as_context)
-    examples = load_task(cfg)
+    examples = task_examples(SHOW_TASK_FLAGS, ctx)
     console = Console()
-    console.print(Text(f"{task} [{cfg.split}]: {len(examples)} examples", style="bold"))
+    console.print(Text(f"{task} [{split}]: {len(examples)} examples", style="bold"))
     console.print()
     for ex in examples[:num_examples]:
         print_example(console, ex)
 
 
-def rationale_config_from_flags(fmt: str, path: str, rationales_split: str | None, task_split: str | None,
-                      **extra: Any) -> RationaleConfig:
-    if fmt == "palm_cqa" and rationales_split is None and task_split is not None:
-        # PaLM "test" completions are for the CSQA dev split.
-        rationales_split = "train" if task_split == "train" else "test"
-    data = {"path": path, "format": fmt, "split": rationales_split,
-            **{k: v for k, v in extra.items() if v is not None}}
-    return RationaleConfig.from_dict(data, source="command line")
-
-
-def _examples_for(task: str | None, task_path: str | None, split: str) -> list[Example] | None:
-    if task is None:
-        return None
-    return load_task(task_config_from_flags(task, task_path, split))
-
-
 @rationales_app.command("import")
 def import_rationales(
-    fmt: RationaleFormat = rationales_format_option("Format of the file read.", default=...),
-    path: str = rationales_option("Rationale file, or the palm_cqa folder.", default=...),
+    ctx: typer.Context,
+    fmt: RationaleFormat = IMPORT_RATIONALE_FLAGS.option("--rationales-format", "format", default=...),
+    path: str = IMPORT_RATIONALE_FLAGS.option("--rationales", "path", default=...),
     out: Path = output_option("Store to write (JSONL); never overwritten."),
-    task: str | None = typer.Option(None, "--task", help="Task of the rationales (reads the teacher's labels "
-                                                         "against its choices and audits them)."),
-    task_path: str | None = task_path_option(),
-    split: str = typer.Option("validation", "--split", help="Task split."),
-    rationales_split: RationaleSplit | None = typer.Option(None, "--rationales-split",
-                                                           help="palm_cqa: which completions (default: from "
-                                                                "--split)."),
-    strip: bool = typer.Option(False, "--strip-answer-statement", help="Keep only the reasoning."),
-    label_match: LabelMatch | None = typer.Option(None, "--label-match", help="How the teacher's label is read "
-                                                                              "(default strict)."),
-    source: str | None = typer.Option(None, "--source", help="Teacher name recorded in the store."),
+    task: str | None = IMPORT_TASK_FLAGS.option("--task", "name", note=(
+        "Given, the teacher's labels are read against its choices and audited.")),
+    task_path: str | None = IMPORT_TASK_FLAGS.option("--task-path", "path"),
+    split: str = IMPORT_TASK_FLAGS.option("--split", "split", default="validation"),
+    rationales_split: RationaleSplit | None = IMPORT_RATIONALE_FLAGS.option("--rationales-split", "split",
+                                                                            note=RATIONALES_SPLIT_NOTE),
+    strip: bool = IMPORT_RATIONALE_FLAGS.option("--strip-answer-statement", "strip_answer_statement", default=False),
+    label_match: LabelMatch | None = IMPORT_RATIONALE_FLAGS.option("--label-match", "label_match"),
+    source: str | None = IMPORT_RATIONALE_FLAGS.option("--source", "source"),
 ) -> None:
     """Import teacher rationales into a JSONL store and print the audit of the teacher's labels."""
     if out.exists():
         raise DataError("already exists; refusing to overwrite (choose another --output)", path=out)
-    cfg = rationale_config_from_flags(fmt, path, rationales_split, split if task else None,
-                            strip_answer_statement=strip, label_match=label_match, source=source)
-    examples = _examples_for(task, task_path, split)
+    cfg = rationale_config(IMPORT_RATIONALE_FLAGS, ctx, split if task else None)
+    examples = task_examples(IMPORT_TASK_FLAGS, ctx) if task is not None else None
     rationales = load_rationales(cfg, examples)
     write_rationales(out, rationales.values())
     console = Console()
@@ -175,18 +165,18 @@ def _report(console: Console, examples: list[Example] | None, rationales: dict[s
 
 @rationales_app.command("audit")
 def audit(
-    rationales_path: str = rationales_option("Rationale store, file or palm_cqa folder.", default=...),
-    task: str = typer.Option(..., "--task", help="Task whose gold labels the teacher is checked against."),
-    task_path: str | None = task_path_option(),
-    split: str = typer.Option("validation", "--split", help="Task split."),
-    fmt: RationaleFormat = rationales_format_option("jsonl (a store), csv or palm_cqa.", default="jsonl"),
-    rationales_split: RationaleSplit | None = typer.Option(None, "--rationales-split",
-                                                           help="palm_cqa: which completions (default: from "
-                                                                "--split)."),
-    label_match: LabelMatch | None = typer.Option(None, "--label-match", help="csv/palm_cqa: how the teacher's "
-                                                                              "label is read (default strict)."),
+    ctx: typer.Context,
+    rationales_path: str = AUDIT_RATIONALE_FLAGS.option("--rationales", "path", default=...),
+    task: str = AUDIT_TASK_FLAGS.option("--task", "name", default=..., note=(
+        "The teacher's labels are checked against its gold labels.")),
+    task_path: str | None = AUDIT_TASK_FLAGS.option("--task-path", "path"),
+    split: str = AUDIT_TASK_FLAGS.option("--split", "split", default="validation"),
+    fmt: RationaleFormat = AUDIT_RATIONALE_FLAGS.option("--rationales-format", "format", default="jsonl"),
+    rationales_split: RationaleSplit | None = AUDIT_RATIONALE_FLAGS.option("--rationales-split", "split",
+                                                                           note=RATIONALES_SPLIT_NOTE),
+    label_match: LabelMatch | None = AUDIT_RATIONALE_FLAGS.option("--label-match", "label_match"),
 ) -> None:
     """How often the teacher's stated label agrees with gold."""
-    cfg = rationale_config_from_flags(fmt, rationales_path, rationales_split, split, label_match=label_match)
-    examples = _examples_for(task, task_path, split)
+    cfg = rationale_config(AUDIT_RATIONALE_FLAGS, ctx, split)
+    examples = task_examples(AUDIT_TASK_FLAGS, ctx)
     _report(Console(), examples, load_rationales(cfg, examples), title=f"teacher labels: {rationales_path}")

@@ -8,7 +8,7 @@ from typing import Literal
 import typer
 
 from cotdistill.cli.app import app
-from cotdistill.cli.options import config_option, limit_option, output_option, task_path_option
+from cotdistill.cli.options import ConfigFlags, config_file_option, output_option
 from cotdistill.data.tasks import TaskConfig
 from cotdistill.evaluate.api import evaluate_trained_modes, result_paths
 from cotdistill.evaluate.config import EVAL_MODES, EvalConfig, EvalMode, load_eval_config
@@ -16,20 +16,24 @@ from cotdistill.evaluate.config import EVAL_MODES, EvalConfig, EvalMode, load_ev
 BOTH = "both"
 #: --mode: one evaluation mode, or both (one output subdirectory each).
 EvalModeChoice = Literal[EvalMode, "both"]
+#: The flags of ``cotdistill eval`` that choose its examples (a TaskConfig).
+EVAL_TASK_FLAGS = ConfigFlags("eval", TaskConfig)
 
 
 @app.command("eval")
 def eval_command(
+    ctx: typer.Context,
     student: Path = typer.Option(..., "--student", help="Trained student directory (written by `cotdistill train`)."),
-    task: str = typer.Option(..., "--task", help="Task name (see `cotdistill tasks list`)."),
+    task: str = EVAL_TASK_FLAGS.option("--task", "name", default=...),
     output: Path = output_option("Directory for predictions.jsonl and metrics.json; with --mode both, one "
                                  "subdirectory per mode."),
-    task_path: str | None = task_path_option(),
-    split: str = typer.Option("test", "--split", help="Split to evaluate on: train, validation (dev) or test."),
+    task_path: str | None = EVAL_TASK_FLAGS.option("--task-path", "path"),
+    split: str = EVAL_TASK_FLAGS.option("--split", "split", default="test"),
     mode: EvalModeChoice | None = typer.Option(None, "--mode", help="Evaluation mode, or both (default: the "
                                                                     "config's mode)."),
-    config: Path | None = config_option("Evaluation config YAML: EvalConfig keys, or an `eval:` section."),
-    limit: int | None = limit_option(),
+    config: Path | None = config_file_option("Evaluation config YAML: EvalConfig keys, or an `eval:` section."),
+    limit: int | None = EVAL_TASK_FLAGS.option("--limit", "limit", min=1, metavar="N", note=(
+        "Its seed is 0. A `limit` in --config (EvalConfig: the first N) then applies to these.")),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace results already in --output."),
     update_card: bool = typer.Option(False, "--update-card",
                                      help="Record the accuracy in the student's model card (README.md)."),
@@ -40,8 +44,7 @@ def eval_command(
     chosen = mode or eval_cfg.mode
     modes = list(EVAL_MODES) if chosen == BOTH else [chosen]
     out_dirs = {m: output / m for m in modes} if chosen == BOTH else {chosen: output}
-    task_cfg = TaskConfig.from_dict({"name": task, "split": split, "path": task_path, "limit": limit},
-                                    source="command line")
+    task_cfg = EVAL_TASK_FLAGS.validate({}, EVAL_TASK_FLAGS.overrides(ctx), source="command line")
     results = evaluate_trained_modes(student, task_cfg, eval_cfg, out_dirs, overwrite=overwrite)
     if update_card:
         from cotdistill.train.model_card import evaluation_entry, record_evaluations

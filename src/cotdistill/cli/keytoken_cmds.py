@@ -9,8 +9,10 @@ import typer
 import yaml
 
 from cotdistill.cli.app import app
-from cotdistill.cli.options import limit_option, output_option, rationales_format_option, task_path_option
-from cotdistill.data.rationales import RationaleFormat
+from cotdistill.cli.data_cmds import task_examples
+from cotdistill.cli.options import ConfigFlags, output_option
+from cotdistill.data.rationales import RationaleConfig, RationaleFormat
+from cotdistill.data.tasks import TaskConfig
 from cotdistill.errors import ConfigError
 
 #: Which comes first in the sequence the scorer reads.
@@ -18,6 +20,13 @@ ScoringOrder = Literal["rationale_first", "label_first"]
 
 analyze_app = typer.Typer(help="Look inside trained students.", no_args_is_help=True)
 app.add_typer(analyze_app, name="analyze")
+
+#: The flags of ``cotdistill keytokens`` that choose its examples (a TaskConfig) and rationales (a RationaleConfig),
+#: and those of ``cotdistill analyze logit-lens`` that choose its examples.
+KEYTOKENS_TASK_FLAGS = ConfigFlags("keytokens", TaskConfig)
+KEYTOKENS_RATIONALE_FLAGS = ConfigFlags("keytokens", RationaleConfig)
+LOGIT_LENS_TASK_FLAGS = ConfigFlags("analyze logit-lens", TaskConfig)
+LIMIT_NOTE = "Its seed is 0."
 
 
 def _parse_k(text: str) -> int | float:
@@ -50,18 +59,11 @@ def _selector_params(pairs: list[str], names: list[str]) -> dict[str, dict]:
     return params
 
 
-def _load_examples(task: str, split: str, task_path: str | None, limit: int | None):
-    from cotdistill.data.tasks import TaskConfig, load_task
-
-    cfg = TaskConfig.from_dict({"name": task, "split": split, "path": task_path, "limit": limit},
-                               source="command line", prefix="--")
-    return load_task(cfg)
-
-
 @app.command("keytokens")
 def keytokens(
-    task: str = typer.Option(..., help="Task name (e.g. openbookqa)."),
-    rationales: str = typer.Option(..., "--rationales", help="Rationale file (csv, jsonl) or palm_cqa folder."),
+    ctx: typer.Context,
+    task: str = KEYTOKENS_TASK_FLAGS.option("--task", "name", default=...),
+    rationales: str = KEYTOKENS_RATIONALE_FLAGS.option("--rationales", "path", default=...),
     output: Path = output_option("Folder for scores.jsonl and heatmap.html."),
     selector: list[str] = typer.Option(["gradient_x_input"], help="Selector (repeat for several): "
                                        "integrated_gradients, gradient_x_input, attention, occlusion, greedy, tfidf."),
@@ -69,13 +71,13 @@ def keytokens(
                                                  "directory (not needed by tfidf)."),
     order: ScoringOrder = typer.Option("rationale_first", help="What the scorer reads first."),
     k: str = typer.Option("0.2", help="Key tokens per rationale: a count (5) or a fraction (0.2)."),
-    split: str = typer.Option("dev", help="Task split."),
-    task_path: str | None = task_path_option(),
-    rationales_format: RationaleFormat | None = rationales_format_option(
-        "Format of --rationales (default: from the path)."),
-    strip_answer_statement: bool = typer.Option(False, help="Remove the teacher's 'The answer is X because' "
-                                                            "statement first (it names the label)."),
-    limit: int | None = limit_option(),
+    split: str = KEYTOKENS_TASK_FLAGS.option("--split", "split", default="dev"),
+    task_path: str | None = KEYTOKENS_TASK_FLAGS.option("--task-path", "path"),
+    rationales_format: RationaleFormat | None = KEYTOKENS_RATIONALE_FLAGS.option(
+        "--rationales-format", "format", note="Default: from the path (.csv, .jsonl, else a palm_cqa folder)."),
+    strip_answer_statement: bool = KEYTOKENS_RATIONALE_FLAGS.option(
+        "--strip-answer-statement/--no-strip-answer-statement", "strip_answer_statement", default=False),
+    limit: int | None = KEYTOKENS_TASK_FLAGS.option("--limit", "limit", min=1, metavar="N", note=LIMIT_NOTE),
     selector_param: list[str] = typer.Option([], help="NAME=VALUE for the selectors that take it (e.g. steps=16)."),
     batch_size: int = typer.Option(16, help="Sequences per forward pass."),
     threads: int | None = typer.Option(None, help="torch CPU threads (1 is several times faster on a busy "
@@ -86,7 +88,7 @@ def keytokens(
     """Score each rationale token's support for the gold label; write scores and an HTML heatmap."""
     from rich.progress import Progress
 
-    from cotdistill.data.rationales import RationaleConfig, load_rationales
+    from cotdistill.data.rationales import load_rationales
     from cotdistill.keytokens import Scorer, make_selector
     from cotdistill.keytokens.api import write_key_token_report
 
@@ -102,10 +104,9 @@ def keytokens(
     if rationales_format is None:
         rationales_format = "csv" if rationales.endswith(".csv") else "jsonl" if rationales.endswith(".jsonl") \
             else "palm_cqa"
-    examples = _load_examples(task, split, task_path, limit)
-    rationale_cfg = RationaleConfig.from_dict({"path": rationales, "format": rationales_format,
-                                               "strip_answer_statement": strip_answer_statement},
-                                              source="command line", prefix="--")
+    examples = task_examples(KEYTOKENS_TASK_FLAGS, ctx)
+    rationale_cfg = KEYTOKENS_RATIONALE_FLAGS.validate({}, {**KEYTOKENS_RATIONALE_FLAGS.overrides(ctx),
+                                                            "format": rationales_format}, source="command line")
     rationale_map = load_rationales(rationale_cfg, examples)
     scorer_obj = Scorer.from_spec(scorer, order=order, batch_size=batch_size) if scorer else None
     n = sum(ex.id in rationale_map for ex in examples)
@@ -119,13 +120,14 @@ def keytokens(
 
 @analyze_app.command("logit-lens")
 def logit_lens_cmd(
+    ctx: typer.Context,
     student: list[Path] = typer.Option(..., help="Trained student directory (repeat to compare on one figure)."),
-    task: str = typer.Option(..., help="Task name (e.g. openbookqa)."),
+    task: str = LOGIT_LENS_TASK_FLAGS.option("--task", "name", default=...),
     output: Path = output_option("Folder for logit_lens.png and logit_lens.json."),
     name: list[str] = typer.Option([], help="Legend name per --student (default: its variant)."),
-    split: str = typer.Option("test", help="Task split."),
-    task_path: str | None = task_path_option(),
-    limit: int | None = limit_option(),
+    split: str = LOGIT_LENS_TASK_FLAGS.option("--split", "split", default="test"),
+    task_path: str | None = LOGIT_LENS_TASK_FLAGS.option("--task-path", "path"),
+    limit: int | None = LOGIT_LENS_TASK_FLAGS.option("--limit", "limit", min=1, metavar="N", note=LIMIT_NOTE),
     batch_size: int = typer.Option(8, help="Prompts per forward pass."),
     title: str = typer.Option("", help="Figure title."),
     overwrite: bool = typer.Option(False, help="Replace an existing figure."),
@@ -138,7 +140,7 @@ def logit_lens_cmd(
     for path in student:
         if not path.is_dir():
             raise ConfigError("not a directory", path=path, field="--student")
-    examples = _load_examples(task, split, task_path, limit)
+    examples = task_examples(LOGIT_LENS_TASK_FLAGS, ctx)
     results = [logit_lens_of_student(path, examples, name=name[i] if name else None, batch_size=batch_size)
                for i, path in enumerate(student)]
     figure, numbers = write_logit_lens(results, output, title=title, overwrite=overwrite)

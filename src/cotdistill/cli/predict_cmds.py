@@ -14,11 +14,14 @@ import typer
 
 from cotdistill.cli.app import app
 from cotdistill.cli.data_cmds import parse_field_flags
+from cotdistill.cli.options import ConfigFlags
 from cotdistill.errors import ConfigError, DataError
 from cotdistill.evaluate.config import EVAL_MODES, EvalConfig, load_eval_config
 from cotdistill.predict.questions import QuestionParser, read_json_lines
 
 STDIO = "-"
+#: The flags of ``cotdistill predict`` that set keys of its EvalConfig.
+PREDICT_FLAGS = ConfigFlags("predict", EvalConfig)
 
 
 @contextlib.contextmanager
@@ -59,6 +62,7 @@ def _open_output(output_path: str, overwrite: bool) -> Iterator[IO[str]]:
 
 @app.command("predict")
 def predict_command(
+    ctx: typer.Context,
     student: Path = typer.Option(..., "--student", help="Trained student directory (written by `cotdistill train`)."),
     input_path: str = typer.Option(..., "--input", help="JSON-lines questions (question, choices, optional id and "
                                                         "context), or - for stdin."),
@@ -68,7 +72,7 @@ def predict_command(
     config: Path | None = typer.Option(None, "--config", help="Evaluation config YAML (batch_size, scoring, "
                                                               "dtype, max_new_tokens...): EvalConfig keys or an "
                                                               "`eval:` section."),
-    batch_size: int | None = typer.Option(None, "--batch-size", min=1, help="Questions per forward pass."),
+    batch_size: int | None = PREDICT_FLAGS.option("--batch-size", "batch_size", min=1),
     field: list[str] | None = typer.Option(None, "--field", help="ROLE=FIELD where a question line keeps a part "
                                                                  "(roles id, question, choices, context), as for "
                                                                  "the jsonl task; repeatable."),
@@ -80,8 +84,8 @@ def predict_command(
     if mode not in EVAL_MODES:
         raise ConfigError(f"unknown mode '{mode}' (choose {', '.join(EVAL_MODES)})", field="--mode")
     eval_cfg = load_eval_config(config) if config is not None else EvalConfig()
-    if batch_size is not None:
-        eval_cfg.batch_size = batch_size
+    eval_cfg = PREDICT_FLAGS.validate(eval_cfg.model_dump(), PREDICT_FLAGS.overrides(ctx),
+                                      source=str(config) if config is not None else "<flags>")
     fields = parse_field_flags(field)
     _check_can_write(output, overwrite)
     if input_path != STDIO:

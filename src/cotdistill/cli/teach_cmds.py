@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
@@ -13,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cotdistill.cli.app import app
-from cotdistill.cli.options import choices_metavar, config_option, limit_option, output_option, task_path_option
+from cotdistill.cli.options import ConfigFlags, choices_metavar, config_file_option
 from cotdistill.configbase import read_yaml
 # The config validates these flags itself, so that an error names the YAML key (prompt.mode).
 from cotdistill.teacher.config import PromptConfig, TeachConfig, TeacherConfig
@@ -51,52 +50,44 @@ class RichProgress:
         self.progress.stop()
 
 
-def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
-    if value is None:
-        return
-    *parents, leaf = dotted.split(".")
-    node = data
-    for key in parents:
-        node = node.setdefault(key, {})
-    node[leaf] = value
+#: The flags of ``cotdistill teach``, each declared in its signature with the TeachConfig key it sets.
+TEACH_FLAGS = ConfigFlags("teach", TeachConfig)
 
 
 @app.command("teach")
 def teach_command(
-    config: Path | None = config_option("YAML config (sections task, teacher, prompt, sampling; keys "
-                                        "label_policy, output_dir, cache). Flags override it."),
-    task: str | None = typer.Option(None, "--task", help="Task name (commonsense_qa, openbookqa, quarel, ...)."),
-    split: str | None = typer.Option(None, "--split", help="Split (train, dev, test)."),
-    task_path: str | None = task_path_option(),
-    limit: int | None = limit_option("Its seed is task.seed of the config (default 0)."),
-    backend: str | None = typer.Option(None, "--backend", help="local, openai or fake."),
-    teacher: str | None = typer.Option(None, "--teacher", help="local: alias/dir/hub id; openai: model name."),
-    base_url: str | None = typer.Option(None, "--base-url", help="openai: server URL ending in /v1."),
-    api_key_env: str | None = typer.Option(None, "--api-key-env", help="openai: env variable with the API key."),
-    concurrency: int | None = typer.Option(None, "--concurrency", help="openai: requests in flight."),
-    timeout: float | None = typer.Option(None, "--timeout", help="openai: seconds per request."),
-    max_retries: int | None = typer.Option(None, "--max-retries", help="openai: retries per request."),
-    dtype: str | None = typer.Option(None, "--dtype", metavar=choices_metavar(TeacherConfig, "dtype"),
-                                     help="local: weights and compute dtype."),
-    batch_size: int | None = typer.Option(None, "--batch-size", help="local: prompts per batch."),
-    mode: str | None = typer.Option(None, "--mode", metavar=choices_metavar(PromptConfig, "mode"),
-                                    help="What the teacher is asked for (docs/teacher.md)."),
-    style: str | None = typer.Option(None, "--style", metavar=choices_metavar(PromptConfig, "style"),
-                                     help="Chat turns or one completion prompt."),
-    template: str | None = typer.Option(None, "--template", help="Your own prompt template (YAML)."),
-    num_shots: int | None = typer.Option(None, "--num-shots", help="Use the first N shots of the template."),
-    temperature: float | None = typer.Option(None, "--temperature", help="0: greedy."),
-    top_p: float | None = typer.Option(None, "--top-p", help="Nucleus sampling mass."),
-    max_new_tokens: int | None = typer.Option(None, "--max-new-tokens", help="Longest answer in tokens."),
-    num_samples: int | None = typer.Option(None, "--num-samples", help="Answers sampled per question."),
-    seed: int | None = typer.Option(None, "--seed", help="Run seed."),
-    label_policy: str | None = typer.Option(None, "--label-policy",
-                                            metavar=choices_metavar(TeachConfig, "label_policy"),
-                                            help="Rationales whose teacher label is wrong: keep, drop or relabel."),
-    drop_unparsed: bool | None = typer.Option(None, "--drop-unparsed/--keep-unparsed",
-                                              help="Also drop rationales that state no single label."),
-    cache: str | None = typer.Option(None, "--cache", help="SQLite answer cache (default: in the output dir)."),
-    output: str | None = output_option("Output directory (rationales.jsonl, audit.json).", default=None),
+    ctx: typer.Context,
+    config: Path | None = config_file_option("YAML config (sections task, teacher, prompt, sampling; keys "
+                                             "label_policy, output_dir, cache). Flags override it."),
+    task: str | None = TEACH_FLAGS.option("--task", "task.name"),
+    split: str | None = TEACH_FLAGS.option("--split", "task.split"),
+    task_path: str | None = TEACH_FLAGS.option("--task-path", "task.path"),
+    limit: int | None = TEACH_FLAGS.option("--limit", "task.limit", min=1, metavar="N",
+                                           note="Its seed is task.seed of the config (default 0)."),
+    backend: str | None = TEACH_FLAGS.option("--backend", "teacher.backend"),
+    teacher: str | None = TEACH_FLAGS.option("--teacher", "teacher.model"),
+    base_url: str | None = TEACH_FLAGS.option("--base-url", "teacher.base_url"),
+    api_key_env: str | None = TEACH_FLAGS.option("--api-key-env", "teacher.api_key_env"),
+    concurrency: int | None = TEACH_FLAGS.option("--concurrency", "teacher.concurrency"),
+    timeout: float | None = TEACH_FLAGS.option("--timeout", "teacher.timeout_s"),
+    max_retries: int | None = TEACH_FLAGS.option("--max-retries", "teacher.max_retries"),
+    dtype: str | None = TEACH_FLAGS.option("--dtype", "teacher.dtype", metavar=choices_metavar(TeacherConfig, "dtype")),
+    batch_size: int | None = TEACH_FLAGS.option("--batch-size", "teacher.batch_size"),
+    mode: str | None = TEACH_FLAGS.option("--mode", "prompt.mode", metavar=choices_metavar(PromptConfig, "mode"),
+                                          note="See docs/teacher.md."),
+    style: str | None = TEACH_FLAGS.option("--style", "prompt.style", metavar=choices_metavar(PromptConfig, "style")),
+    template: str | None = TEACH_FLAGS.option("--template", "prompt.template"),
+    num_shots: int | None = TEACH_FLAGS.option("--num-shots", "prompt.n_shots"),
+    temperature: float | None = TEACH_FLAGS.option("--temperature", "sampling.temperature"),
+    top_p: float | None = TEACH_FLAGS.option("--top-p", "sampling.top_p"),
+    max_new_tokens: int | None = TEACH_FLAGS.option("--max-new-tokens", "sampling.max_new_tokens"),
+    num_samples: int | None = TEACH_FLAGS.option("--num-samples", "sampling.n"),
+    seed: int | None = TEACH_FLAGS.option("--seed", "sampling.seed"),
+    label_policy: str | None = TEACH_FLAGS.option("--label-policy", "label_policy",
+                                                  metavar=choices_metavar(TeachConfig, "label_policy")),
+    drop_unparsed: bool | None = TEACH_FLAGS.option("--drop-unparsed/--keep-unparsed", "drop_unparsed"),
+    cache: str | None = TEACH_FLAGS.option("--cache", "cache"),
+    output: str | None = TEACH_FLAGS.option("--output", "output_dir", short="-o"),
     overwrite: bool = typer.Option(False, "--overwrite", help="Re-export over existing output files."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress view."),
 ) -> None:
@@ -104,19 +95,9 @@ def teach_command(
     from cotdistill.teacher.audit import audit_rows
     from cotdistill.teacher.run import teach
 
-    data: dict[str, Any] = read_yaml(config) if config is not None else {}
-    for dotted, value in [
-        ("task.name", task), ("task.split", split), ("task.path", task_path), ("task.limit", limit),
-        ("teacher.backend", backend), ("teacher.model", teacher), ("teacher.base_url", base_url),
-        ("teacher.api_key_env", api_key_env), ("teacher.concurrency", concurrency), ("teacher.timeout_s", timeout),
-        ("teacher.max_retries", max_retries), ("teacher.dtype", dtype), ("teacher.batch_size", batch_size),
-        ("prompt.mode", mode), ("prompt.style", style), ("prompt.template", template), ("prompt.n_shots", num_shots),
-        ("sampling.temperature", temperature), ("sampling.top_p", top_p),
-        ("sampling.max_new_tokens", max_new_tokens), ("sampling.n", num_samples), ("sampling.seed", seed),
-        ("label_policy", label_policy), ("drop_unparsed", drop_unparsed), ("cache", cache), ("output_dir", output),
-    ]:
-        _set(data, dotted, value)
-    cfg = TeachConfig.from_dict(data, source=str(config) if config is not None else "<flags>")
+    # An error names the YAML key (prompt.mode), whether the YAML or a flag set it.
+    cfg = TEACH_FLAGS.validate(read_yaml(config) if config is not None else {}, TEACH_FLAGS.overrides(ctx),
+                               source=str(config) if config is not None else "<flags>", flag_of_key={})
     console = Console()
     result = teach(cfg, progress=None if quiet else RichProgress(Console(stderr=True)), overwrite=overwrite)
 

@@ -7,53 +7,21 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from pydantic import ValidationError
 
 from cotdistill.cli.app import app
-from cotdistill.cli.options import (
-    config_option,
-    field_type,
-    limit_option,
-    output_option,
-    rationales_format_option,
-    rationales_option,
-    task_path_option,
-)
-from cotdistill.configbase import config_error_from_validation, read_yaml
+from cotdistill.cli.options import ConfigFlags, config_file_option, field_type
+from cotdistill.configbase import read_yaml
 from cotdistill.data.rationales import RationaleConfig
 from cotdistill.errors import ConfigError
+from cotdistill.train.run_config import TrainRunConfig
 from cotdistill.variants.config import VariantConfig
 
 RationaleFormat = field_type(RationaleConfig, "format")
 LabelPolicy = field_type(RationaleConfig, "label_policy")
 LabelStyle = field_type(VariantConfig, "label_style")
 
-#: CLI flag -> dotted key of TrainRunConfig it sets.
-FLAG_KEYS: dict[str, str] = {
-    "--task": "task.name", "--task-path": "task.path", "--split": "task.split", "--limit": "task.limit",
-    "--rationales": "rationales.path", "--rationales-format": "rationales.format",
-    "--label-policy": "rationales.label_policy",
-    "--variant": "variant.name", "--label-style": "variant.label_style",
-    "--student": "student.model", "--lora-r": "student.lora.r",
-    "--output": "output", "--epochs": "train.epochs", "--max-steps": "train.max_steps",
-    "--lr": "train.learning_rate", "--batch-size": "train.batch_size", "--grad-accum": "train.grad_accum",
-    "--max-length": "train.max_length", "--label-weight": "train.label_weight",
-    "--rationale-weight": "train.rationale_weight", "--seed": "train.seed", "--bf16": "train.bf16",
-}
-
-
-def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
-    *parents, leaf = dotted.split(".")
-    node = data
-    for key in parents:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            child = {}
-            node[key] = child
-        node = child
-    node[leaf] = value
-
-
+#: The flags of ``cotdistill train``, each declared in its signature with the TrainRunConfig key it sets.
+TRAIN_FLAGS = ConfigFlags("train", TrainRunConfig)
 #: --bf16 as typed (any case) -> train.bf16.
 BF16_VALUES: dict[str, str | bool] = {"auto": "auto", "true": True, "false": False}
 
@@ -65,79 +33,56 @@ def _bf16_value(text: str) -> str | bool:
         raise ConfigError(f"--bf16: expected auto, true or false, got '{text}'") from None
 
 
-def build_run_config(config_path: Path | None, flags: dict[str, Any]):
-    """The validated run config: the YAML (if any) with the given flags applied; errors name the flag or key."""
-    from cotdistill.train.pipeline import TrainRunConfig
+def _lora_section(on: bool) -> dict[str, Any] | None:
+    """--lora: a LoRA section (the YAML's own settings kept); --no-lora: none."""
+    return {} if on else None
 
-    data: dict[str, Any] = read_yaml(config_path) if config_path is not None else {}
-    source = str(config_path) if config_path is not None else "<flags>"
-    for flag, value in flags.items():
-        if value is None:
-            continue
-        if flag == "--lora":
-            if value and not isinstance(data.get("student", {}).get("lora"), dict):
-                _set(data, "student.lora", {})
-            elif not value:
-                _set(data, "student.lora", None)
-            continue
-        _set(data, FLAG_KEYS[flag], value)
-    try:
-        return TrainRunConfig.model_validate(data)
-    except ValidationError as err:
-        given = {FLAG_KEYS[flag] for flag, value in flags.items() if value is not None and flag in FLAG_KEYS}
-        # A missing task section is asked for by its flag too.
-        flags_of_keys = {**{key: flag for flag, key in FLAG_KEYS.items()}, "task": "--task"}
-        raise config_error_from_validation(err, source=source, flags=flags_of_keys, given=given) from None
+
+def build_run_config(config_path: Path | None, overrides: dict[str, Any],
+                     flag_of_key: dict[str, str] | None = None) -> TrainRunConfig:
+    """The validated run config: the YAML (if any) with ``overrides`` (dotted key -> value) applied; an error
+    names the flag that set the key (``flag_of_key``, default train's), else the key and the file."""
+    # A missing task section is asked for by its flag too.
+    flags = {**(flag_of_key or TRAIN_FLAGS.flag_of_key), "task": "--task"}
+    return TRAIN_FLAGS.validate(read_yaml(config_path) if config_path is not None else {}, overrides,
+                                source=str(config_path) if config_path is not None else "<flags>", flag_of_key=flags)
 
 
 @app.command("train")
 def train(
-    config: Path | None = config_option("YAML run config (sections task, rationales, variant, student, train; "
-                                        "keys output, overwrite)."),
-    task: str | None = typer.Option(None, "--task", help="Task name (see `cotdistill tasks list`)."),
-    task_path: str | None = task_path_option(),
-    split: str | None = typer.Option(None, "--split", help="Task split to train on (default train)."),
-    limit: int | None = limit_option("Its seed is task.seed of the config (default 0)."),
-    rationales: str | None = rationales_option("Rationale file or folder."),
-    rationales_format: RationaleFormat | None = rationales_format_option("Format of --rationales."),
-    label_policy: LabelPolicy | None = typer.Option(None, "--label-policy", help="Examples whose teacher label is "
-                                                                                 "wrong: keep, drop or relabel."),
-    variant: str | None = typer.Option(None, "--variant", help="Training variant (see `cotdistill variants list`)."),
-    label_style: LabelStyle | None = typer.Option(None, "--label-style", help="The label as its letter or text."),
-    student: str | None = typer.Option(None, "--student", help="smollm2-135m, gemma3-270m, tiny, a directory or "
-                                                               "a hub id."),
-    lora: bool | None = typer.Option(None, "--lora/--no-lora", help="Train LoRA adapters (merged on save)."),
-    lora_r: int | None = typer.Option(None, "--lora-r", help="LoRA rank (implies --lora)."),
-    output: str | None = output_option("Directory of the trained student.", default=None),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a finished run in --output."),
-    epochs: float | None = typer.Option(None, "--epochs", help="Training epochs."),
-    max_steps: int | None = typer.Option(None, "--max-steps", help="Stop after this many optimizer steps."),
-    lr: float | None = typer.Option(None, "--lr", help="Peak learning rate."),
-    batch_size: int | None = typer.Option(None, "--batch-size", help="Sequences per step and process."),
-    grad_accum: int | None = typer.Option(None, "--grad-accum", help="Gradient accumulation steps."),
-    max_length: int | None = typer.Option(None, "--max-length", help="Longest sequence in tokens."),
-    label_weight: float | None = typer.Option(None, "--label-weight", help="Loss weight of label tokens."),
-    rationale_weight: float | None = typer.Option(None, "--rationale-weight",
-                                                  help="Loss weight of rationale and filler tokens."),
-    seed: int | None = typer.Option(None, "--seed", help="Training seed."),
-    bf16: str | None = typer.Option(None, "--bf16", metavar="[auto|true|false]",
-                                    help="bf16 autocast: auto (where the hardware has it), true or false."),
+    ctx: typer.Context,
+    config: Path | None = config_file_option("YAML run config (sections task, rationales, variant, student, "
+                                             "train; keys output, overwrite)."),
+    task: str | None = TRAIN_FLAGS.option("--task", "task.name"),
+    task_path: str | None = TRAIN_FLAGS.option("--task-path", "task.path"),
+    split: str | None = TRAIN_FLAGS.option("--split", "task.split"),
+    limit: int | None = TRAIN_FLAGS.option("--limit", "task.limit", min=1, metavar="N",
+                                           note="Its seed is task.seed of the config (default 0)."),
+    rationales: str | None = TRAIN_FLAGS.option("--rationales", "rationales.path"),
+    rationales_format: RationaleFormat | None = TRAIN_FLAGS.option("--rationales-format", "rationales.format"),
+    label_policy: LabelPolicy | None = TRAIN_FLAGS.option("--label-policy", "rationales.label_policy"),
+    variant: str | None = TRAIN_FLAGS.option("--variant", "variant.name"),
+    label_style: LabelStyle | None = TRAIN_FLAGS.option("--label-style", "variant.label_style"),
+    student: str | None = TRAIN_FLAGS.option("--student", "student.model"),
+    lora: bool | None = TRAIN_FLAGS.option("--lora/--no-lora", "student.lora", convert=_lora_section),
+    lora_r: int | None = TRAIN_FLAGS.option("--lora-r", "student.lora.r", note="Implies --lora."),
+    output: str | None = TRAIN_FLAGS.option("--output", "output", short="-o"),
+    overwrite: bool | None = TRAIN_FLAGS.option("--overwrite", "overwrite"),
+    epochs: float | None = TRAIN_FLAGS.option("--epochs", "train.epochs"),
+    max_steps: int | None = TRAIN_FLAGS.option("--max-steps", "train.max_steps"),
+    lr: float | None = TRAIN_FLAGS.option("--lr", "train.learning_rate"),
+    batch_size: int | None = TRAIN_FLAGS.option("--batch-size", "train.batch_size"),
+    grad_accum: int | None = TRAIN_FLAGS.option("--grad-accum", "train.grad_accum"),
+    max_length: int | None = TRAIN_FLAGS.option("--max-length", "train.max_length"),
+    label_weight: float | None = TRAIN_FLAGS.option("--label-weight", "train.label_weight"),
+    rationale_weight: float | None = TRAIN_FLAGS.option("--rationale-weight", "train.rationale_weight"),
+    seed: int | None = TRAIN_FLAGS.option("--seed", "train.seed"),
+    bf16: str | None = TRAIN_FLAGS.option("--bf16", "train.bf16", metavar="[auto|true|false]", convert=_bf16_value),
 ) -> None:
     """Fine-tune a student on a task's examples with teacher rationales, as the chosen variant builds them."""
+    run_cfg = build_run_config(config, TRAIN_FLAGS.overrides(ctx), TRAIN_FLAGS.flag_of_key)
+    # Imported once the config is valid: a bad flag is answered without loading the trainer.
     from cotdistill.train.pipeline import run_training
 
-    flags: dict[str, Any] = {
-        "--task": task, "--task-path": task_path, "--split": split, "--limit": limit,
-        "--rationales": rationales, "--rationales-format": rationales_format, "--label-policy": label_policy,
-        "--variant": variant, "--label-style": label_style, "--student": student,
-        "--lora": True if lora_r is not None and lora is None else lora, "--lora-r": lora_r,
-        "--output": output, "--epochs": epochs, "--max-steps": max_steps, "--lr": lr, "--batch-size": batch_size,
-        "--grad-accum": grad_accum, "--max-length": max_length, "--label-weight": label_weight,
-        "--rationale-weight": rationale_weight, "--seed": seed,
-        "--bf16": _bf16_value(bf16) if bf16 is not None else None,
-    }
-    run_cfg = build_run_config(config, flags)
-    if overwrite:
-        run_cfg.overwrite = True
     result = run_training(run_cfg)
     typer.echo(json.dumps(result.to_dict()))

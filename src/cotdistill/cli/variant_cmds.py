@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 import yaml
 from rich.console import Console
@@ -9,16 +11,17 @@ from rich.table import Table
 from rich.text import Text
 
 from cotdistill.cli.app import app
-from cotdistill.cli.data_cmds import parse_field_flags, rationale_config_from_flags, task_config_from_flags
-from cotdistill.cli.options import (
-    field_type,
-    num_examples_option,
-    rationales_format_option,
-    rationales_option,
-    task_path_option,
+from cotdistill.cli.data_cmds import parse_field_flags, rationale_config, task_examples
+from cotdistill.cli.options import ConfigFlags, field_type, num_examples_option
+from cotdistill.data.rationales import (
+    LabelPolicy,
+    RationaleConfig,
+    RationaleFormat,
+    RationaleSplit,
+    apply_label_policy,
+    load_rationales,
 )
-from cotdistill.data.rationales import LabelPolicy, RationaleFormat, RationaleSplit, apply_label_policy, load_rationales
-from cotdistill.data.tasks import load_task
+from cotdistill.data.tasks import TaskConfig
 from cotdistill.errors import ConfigError
 from cotdistill.variants import VARIANTS, build_instances
 from cotdistill.variants.config import VariantConfig
@@ -27,6 +30,17 @@ LabelStyle = field_type(VariantConfig, "label_style")
 
 variants_app = typer.Typer(help="Training variants: list them, show built examples.", no_args_is_help=True)
 app.add_typer(variants_app, name="variants")
+
+#: The flags of ``cotdistill variants show`` that set keys of its VariantConfig, TaskConfig and RationaleConfig.
+SHOW_VARIANT_FLAGS = ConfigFlags("variants show", VariantConfig)
+SHOW_TASK_FLAGS = ConfigFlags("variants show", TaskConfig)
+SHOW_RATIONALE_FLAGS = ConfigFlags("variants show", RationaleConfig)
+
+
+def _variant_params(pairs: list[str] | None) -> dict[str, Any]:
+    """--param KEY=VALUE items -> variant parameters, each value read as YAML (``0.5`` a number)."""
+    return {k: yaml.safe_load(v) if isinstance(v, str) else v
+            for k, v in (parse_field_flags(pairs, "--param") or {}).items()}
 
 
 @variants_app.command("list")
@@ -56,34 +70,32 @@ def _show_tokenizer(name: str, texts: list[str]):
 
 @variants_app.command("show")
 def show_variant(
-    variant: str = typer.Option(..., "--variant", help="Variant name (see `cotdistill variants list`)."),
-    param: list[str] | None = typer.Option(None, "--param", help="Variant parameter KEY=VALUE (repeatable)."),
-    task: str = typer.Option(..., "--task", help="Task name (see `cotdistill tasks list`)."),
-    task_path: str | None = task_path_option(),
-    split: str = typer.Option("validation", "--split", help="Task split."),
-    rationales: str | None = rationales_option("Rationale store, file or palm_cqa folder."),
-    rationales_format: RationaleFormat = rationales_format_option("Format of --rationales.", default="jsonl"),
-    rationales_split: RationaleSplit | None = typer.Option(None, "--rationales-split",
-                                                           help="palm_cqa: which completions."),
-    label_policy: LabelPolicy = typer.Option("keep", "--label-policy",
-                                             help="Examples whose teacher label is wrong: keep, drop or relabel."),
-    label_style: LabelStyle = typer.Option("text", "--label-style", help="The label as its letter or its text."),
-    show_choices: bool = typer.Option(True, "--show-choices/--hide-choices", help="List choices in the prompt."),
+    ctx: typer.Context,
+    variant: str = SHOW_VARIANT_FLAGS.option("--variant", "name", default=...),
+    param: list[str] | None = SHOW_VARIANT_FLAGS.option("--param", "params", convert=_variant_params,
+                                                        note="Here: KEY=VALUE (repeatable)."),
+    task: str = SHOW_TASK_FLAGS.option("--task", "name", default=...),
+    task_path: str | None = SHOW_TASK_FLAGS.option("--task-path", "path"),
+    split: str = SHOW_TASK_FLAGS.option("--split", "split", default="validation"),
+    rationales: str | None = SHOW_RATIONALE_FLAGS.option("--rationales", "path"),
+    rationales_format: RationaleFormat = SHOW_RATIONALE_FLAGS.option("--rationales-format", "format",
+                                                                     default="jsonl"),
+    rationales_split: RationaleSplit | None = SHOW_RATIONALE_FLAGS.option("--rationales-split", "split",
+                                                                          note="Default: from --split."),
+    label_policy: LabelPolicy = SHOW_RATIONALE_FLAGS.option("--label-policy", "label_policy", default="keep"),
+    label_style: LabelStyle = SHOW_VARIANT_FLAGS.option("--label-style", "label_style", default="text"),
+    show_choices: bool = SHOW_VARIANT_FLAGS.option("--show-choices/--hide-choices", "show_choices", default=True),
     num_examples: int = num_examples_option(3, "How many examples to build and print.", min=1),
     tokenizer_name: str = typer.Option("tiny", "--tokenizer", help="tiny, a student alias or a model id/dir."),
     seed: int = typer.Option(0, "--seed", help="Seed of the variant's randomness."),
 ) -> None:
     """Print a few built training examples: the prompt, then the target coloured by segment kind."""
-    params = {k: yaml.safe_load(v) if isinstance(v, str) else v
-              for k, v in (parse_field_flags(param, "--param") or {}).items()}
-    vcfg = VariantConfig.from_dict({"name": variant, "params": params, "label_style": label_style,
-                                    "show_choices": show_choices}, source="command line")
+    vcfg = SHOW_VARIANT_FLAGS.validate({}, SHOW_VARIANT_FLAGS.overrides(ctx), source="command line")
     built_variant = vcfg.build_variant(field_prefix="--variant")
-    examples = [ex for ex in load_task(task_config_from_flags(task, task_path, split)) if ex.answer is not None]
+    examples = [ex for ex in task_examples(SHOW_TASK_FLAGS, ctx) if ex.answer is not None]
     loaded = {}
     if rationales is not None:
-        rcfg = rationale_config_from_flags(rationales_format, rationales, rationales_split, split,
-                                           label_policy=label_policy)
+        rcfg = rationale_config(SHOW_RATIONALE_FLAGS, ctx, split)
         loaded = load_rationales(rcfg, examples)
         examples, loaded = apply_label_policy(examples, loaded, rcfg.label_policy)
     elif built_variant.needs_rationale:

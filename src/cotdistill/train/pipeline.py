@@ -3,41 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field
-
-from cotdistill.configbase import StageConfig
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale
-from cotdistill.data.rationales import RationaleConfig, apply_label_policy, load_rationales
-from cotdistill.data.tasks import TaskConfig, load_task
+from cotdistill.data.rationales import apply_label_policy, load_rationales
+from cotdistill.data.tasks import load_task
 from cotdistill.errors import ConfigError
 from cotdistill.keytokens import prepare_key_token_extras
-from cotdistill.models import StudentConfig, load_student, read_metadata
-from cotdistill.train.config import TrainConfig
+from cotdistill.models import load_student, read_metadata
+from cotdistill.train.run_config import TrainRunConfig
 from cotdistill.train.trainer import TrainResult, train_student
 from cotdistill.variants import build_instances
 from cotdistill.variants.base import Variant
-from cotdistill.variants.config import VariantConfig
-
-
-class TrainRunConfig(StageConfig):
-    """A whole training run (the YAML of ``cotdistill train --config``): sections task, rationales, variant,
-    student, train, plus where the result goes."""
-
-    task: TaskConfig = Field(..., description="Which task and split to train on.")
-    rationales: RationaleConfig | None = Field(None, description=(
-        "Teacher rationales; null for variants without one (label_only) or the synthetic task's references."))
-    variant: VariantConfig = Field(default_factory=VariantConfig, description="What the student is trained on.")
-    student: StudentConfig = Field(default_factory=StudentConfig, description="Which student model.")
-    train: TrainConfig = Field(default_factory=TrainConfig, description="Optimisation settings.")
-    output: str = Field(..., description="Directory of the trained student (resumed if unfinished).")
-    overwrite: bool = Field(False, description="Replace a finished run in `output` instead of refusing.")
-    missing_rationales: Literal["error", "drop"] = Field("error", description=(
-        "Examples without a rationale, when the variant needs one: fail (error) or train without them (drop)."))
-    keytoken_cache: str = Field(".cotdistill-cache/keytokens", description=(
-        "Cache of key-token scores (key-token variants), shared with `cotdistill keytokens` and studies."))
 
 
 def _rationales_for(cfg: TrainRunConfig, examples: list[Example]) -> tuple[list[Example], dict[str, Rationale]]:
