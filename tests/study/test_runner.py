@@ -150,7 +150,8 @@ def test_pending_cells_run_seed_major(tiny_study_yaml, tmp_path, monkeypatch):
     cfg = load_study_config(tiny_study_yaml({"seeds": [1, 0]}))
     runner = StudyRunner(cfg, tmp_path / "out", live=False)
     order = []
-    monkeypatch.setattr(runner, "run_cell", lambda cell, progress=None: order.append((cell.seed, cell.variant)))
+    monkeypatch.setattr(runner, "run_cell",
+                        lambda cell, progress=None, lease=None: order.append((cell.seed, cell.variant)))
     monkeypatch.setattr(runner, "write_tables", lambda: None)
     runner.run()
     assert order == [(UNTRAINED_SEED, UNTRAINED), (1, "label_only"), (1, "cot_after_label"), (0, "label_only"),

@@ -44,9 +44,10 @@ from cotdistill.configbase import config_hash
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale, read_rationales
 from cotdistill.errors import ConfigError, CotDistillError, DataError
-from cotdistill.files import write_json_atomic
+from cotdistill.files import write_json_atomic, write_text_atomic
 from cotdistill.study.analysis import PREDICTION_COLUMNS, RESULT_COLUMNS
 from cotdistill.study.config import StudyConfig, StudyTaskConfig
+from cotdistill.study.leases import DEFAULT_TTL, Lease, try_claim, worker_id
 from cotdistill.study.progress import GridProgress
 from cotdistill.train.config import TrainConfig
 from cotdistill.variants.config import VariantConfig
@@ -246,6 +247,19 @@ def _rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
+def _broadcast(value: Any) -> Any:
+    """Rank 0's ``value`` on every rank (the value itself when not distributed)."""
+    try:
+        import torch.distributed as dist
+    except ImportError:
+        return value
+    if not (dist.is_available() and dist.is_initialized()):
+        return value
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
 def _barrier() -> None:
     """Under torchrun every rank trains each cell together; only rank 0 evaluates and writes."""
     try:
@@ -404,9 +418,15 @@ class StudyRunner:
     def __init__(self, cfg: StudyConfig, out_dir: str | Path, *, config_text: str | None = None,
                  config_file: str | None = None, live: bool | None = None,
                  only: dict[str, list[str]] | None = None, keep_weights: bool = True,
-                 expected_seconds: dict[str, float] | None = None):
+                 expected_seconds: dict[str, float] | None = None, lease_ttl: float = DEFAULT_TTL,
+                 poll_seconds: float | None = None):
         self.cfg = cfg
         self.keep_weights = keep_weights
+        # Workers sharing the directory claim each cell (and each teacher phase) with a lease (study/leases.py).
+        self.lease_ttl = lease_ttl
+        self.poll_seconds = poll_seconds if poll_seconds is not None else min(30.0, lease_ttl / 4)
+        self.worker = worker_id()
+        self._attempted: set[str] = set()
         self.expected_seconds = expected_seconds
         self.out = Path(out_dir)
         self.config_text = config_text
@@ -429,13 +449,44 @@ class StudyRunner:
         """Load every task (and run teachers) and record the study; raises before any training."""
         self.out.mkdir(parents=True, exist_ok=True)
         for i, task in enumerate(self.cfg.tasks):
-            self.tasks[i] = load_task_data(task, i, self.out, write=self.is_main)
+            self.tasks[i] = self._load_task(task, i)
             audit = self.tasks[i].audit
             if audit is not None and self.is_main:
                 (self.out / "audits").mkdir(exist_ok=True)
                 write_json_atomic(self.out / "audits" / f"{task.name}.json", audit)
         if self.is_main:
             self._record_study()
+
+    def _load_task(self, task: StudyTaskConfig, index: int) -> TaskData:
+        """A task's data; its teacher phase runs in one worker only: the others wait for its lease to go, then
+        read what it wrote (the teacher's store is reused, nothing is asked twice)."""
+        if task.teacher is None or not self.is_main:
+            return load_task_data(task, index, self.out, write=self.is_main)
+        while True:
+            lease = try_claim(self.out, f"teacher-{index}", worker=self.worker, ttl=self.lease_ttl)
+            if lease is not None:
+                try:
+                    return load_task_data(task, index, self.out, write=True)
+                finally:
+                    lease.release()
+            log.info("another worker runs the teacher of %s; waiting", task.name)
+            time.sleep(self.poll_seconds)
+
+    def _next_cell(self, pending: list[Cell]) -> tuple[str, Cell | None, Lease | None]:
+        """("run", cell, lease) for the first unfinished cell no live worker holds; ("wait", ...) when every
+        unfinished cell is held by another worker; ("done", ...) when all are finished."""
+        # A cell this worker already ran is not claimed again in this run (lost to a takeover, or finished).
+        unfinished = [c for c in pending if not self.is_done(c) and c.key not in self._attempted]
+        for cell in unfinished:
+            lease = try_claim(self.out, cell.key, worker=self.worker, ttl=self.lease_ttl)
+            if lease is None:
+                continue
+            if self.is_done(cell):  # finished by another worker between the check and the claim
+                lease.release()
+                continue
+            self._attempted.add(cell.key)
+            return "run", cell, lease
+        return ("wait" if unfinished else "done"), None, None
 
     def _record_study(self) -> None:
         study_hash = self.cfg.study_hash()
@@ -456,7 +507,7 @@ class StudyRunner:
                       for c in self.cells],
         })
         if self.config_text is not None:
-            (self.out / "study.yaml").write_text(self.config_text)
+            write_text_atomic(self.out / "study.yaml", self.config_text)
 
     # -- the grid --
     def run(self) -> Path:
@@ -470,11 +521,24 @@ class StudyRunner:
                     if self.expected_seconds else None)
         progress = GridProgress(len(self.selected), len(self.selected) - len(pending), title=self.cfg.name,
                                 live=self.live, expected=expected) if self.is_main else None
+        by_key = {c.key: c for c in pending}
         try:
-            for cell in pending:
+            while True:
+                action, cell, lease = self._next_cell(pending) if self.is_main else ("", None, None)
+                action, key = _broadcast((action, cell.key if cell else None))
+                if action == "done":
+                    break
+                if action == "wait":
+                    time.sleep(self.poll_seconds)
+                    continue
+                cell = by_key[key]
                 if progress:
                     progress.cell_started(cell.title)
-                summary = self.run_cell(cell, progress)
+                try:
+                    summary = self.run_cell(cell, progress, lease=lease)
+                finally:
+                    if lease is not None:
+                        lease.release()
                 if self.is_main:
                     self.write_tables()
                 if progress:
@@ -492,7 +556,7 @@ class StudyRunner:
         if progress:
             progress.cell_phase(text)
 
-    def run_cell(self, cell: Cell, progress: GridProgress | None = None) -> str:
+    def run_cell(self, cell: Cell, progress: GridProgress | None = None, *, lease: Lease | None = None) -> str:
         directory = self.cell_dir(cell)
         directory.mkdir(parents=True, exist_ok=True)
         manifest_path = directory / "manifest.json"
@@ -513,6 +577,10 @@ class StudyRunner:
                 metrics, eval_seconds = self._evaluate(cell, directory, progress)
         if not self.is_main:
             return ""
+        if lease is not None and not lease.renew():
+            # Another worker took the cell over while this one stalled: it finishes and records the cell.
+            log.warning("lost the lease on %s to another worker; leaving the cell to it", cell.title)
+            return "taken over by another worker"
         total = time.perf_counter() - start
         manifest.update({
             "status": "done", "finished": _now(), "weights_kept": self.keep_weights,
@@ -639,11 +707,12 @@ class StudyRunner:
                                             "correct": bool(p["correct"])})
         results = pd.DataFrame(rows, columns=RESULT_COLUMNS)
         preds = pd.DataFrame(predictions, columns=PREDICTION_COLUMNS)
+        # Per-process scratch names: workers sharing the directory write the tables at the same time.
         for frame, name in ((results, "results.parquet"), (preds, "predictions.parquet")):
-            tmp = self.out / (name + ".tmp")
+            tmp = self.out / f"{name}.{os.getpid()}.tmp"
             frame.to_parquet(tmp, index=False)
             tmp.replace(self.out / name)
-        tmp = self.out / "results.csv.tmp"
+        tmp = self.out / f"results.csv.{os.getpid()}.tmp"
         results.to_csv(tmp, index=False)
         tmp.replace(self.out / "results.csv")
 
@@ -679,12 +748,17 @@ def drop_weights(train_dir: Path) -> int:
 def run_study(cfg: StudyConfig, out_dir: str | Path, *, config_text: str | None = None,
               config_file: str | None = None, live: bool | None = None,
               only: dict[str, list[str]] | None = None, keep_weights: bool = True,
-              expected_seconds: dict[str, float] | None = None) -> Path:
-    """Run (or resume) the study of ``cfg`` into ``out_dir``; returns ``out_dir``. ``only`` restricts the run to
+              expected_seconds: dict[str, float] | None = None, lease_ttl: float = DEFAULT_TTL,
+              poll_seconds: float | None = None) -> Path:
+    """Run (or resume) the study of ``cfg`` into ``out_dir``; returns ``out_dir``. Any number of such runs (on
+    any machines sharing the directory) work through one grid together, each cell claimed by one of them at a
+    time (``lease_ttl``: seconds without a heartbeat after which another takes a cell over; ``poll_seconds``: how
+    often a worker with nothing to claim looks again). ``only`` restricts the run to
     the cells matching it (see :func:`select_cells`); the tables still collect every finished cell of the grid.
     ``keep_weights=False`` deletes each cell's trained weights once it is evaluated (disk for large grids).
     ``expected_seconds`` (cell title -> predicted seconds, e.g. the demo's plan) makes the progress ETA follow the
     predictions, scaled by how finished cells compared with theirs."""
     return StudyRunner(cfg, out_dir, config_text=config_text, config_file=config_file, live=live,
-                       only=only, keep_weights=keep_weights, expected_seconds=expected_seconds).run()
+                       only=only, keep_weights=keep_weights, expected_seconds=expected_seconds,
+                       lease_ttl=lease_ttl, poll_seconds=poll_seconds).run()
 
