@@ -13,8 +13,9 @@ from cotdistill.evaluate.label_first import (
     continuation_logprobs_naive,
     length_normaliser,
 )
+from cotdistill.prompting import PromptFormat
 from cotdistill.train.tiny import build_tiny_model
-from cotdistill.variants import PromptFormat, make_variant
+from cotdistill.variants import make_variant
 
 FP32 = dict(dtype="fp32")
 

@@ -9,8 +9,9 @@ from eval_helpers import fixed_rationales, make_examples, train_tiny
 from cotdistill.data.example import Example
 from cotdistill.evaluate import EvalConfig, evaluate_student
 from cotdistill.evaluate.reasoning_first import generate_greedy
+from cotdistill.prompting import ANSWER_MARKER, PromptFormat
 from cotdistill.train.tiny import build_tiny_model
-from cotdistill.variants import ANSWER_MARKER, PromptFormat, make_variant
+from cotdistill.variants import make_variant
 
 RF = dict(mode="reasoning_first", dtype="fp32")
 

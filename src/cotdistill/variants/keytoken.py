@@ -27,14 +27,7 @@ from typing import Any, ClassVar
 
 from cotdistill.data.example import Example
 from cotdistill.errors import DataError
-from cotdistill.variants.base import (
-    BuildContext,
-    Segment,
-    Variant,
-    after_label_instance,
-    rationale_ids,
-    register_variant,
-)
+from cotdistill.variants.base import BuildContext, Segment, Variant, after_label_instance, register_variant
 
 #: ``BuildContext.extras`` key of the per-token selector scores (example id -> list of floats).
 KEY_TOKEN_SCORES = "key_token_scores"
@@ -118,7 +111,7 @@ class KeyTokensAfterLabel(ScoredKeyTokenVariant):
     description = "Label, then the rationale's top-k tokens under a selector (e.g. integrated gradients), in order."
 
     def build(self, example, rationale, ctx):
-        ids = rationale_ids(rationale, ctx)
+        ids = ctx.rationale_ids(rationale)
         keep = top_k_positions(self.scores(example, len(ids), ctx), self.k)
         return after_label_instance(example, ctx, [Segment("rationale", tuple(ids[i] for i in keep))])
 
@@ -132,7 +125,7 @@ class MaskedKeyCotAfterLabel(ScoredKeyTokenVariant):
                    "`placeholder`).")
 
     def build(self, example, rationale, ctx):
-        ids = rationale_ids(rationale, ctx)
+        ids = ctx.rationale_ids(rationale)
         keys = set(top_k_positions(self.scores(example, len(ids), ctx), self.k))
         if self.placeholder is None:
             kept = tuple(t for i, t in enumerate(ids) if i not in keys)
@@ -165,6 +158,6 @@ class RandomKTokensAfterLabel(Variant):
         validate_k(self.k)
 
     def build(self, example, rationale, ctx):
-        ids = rationale_ids(rationale, ctx)
+        ids = ctx.rationale_ids(rationale)
         keep = sorted(ctx.rng.sample(range(len(ids)), resolve_k(self.k, len(ids))))
         return after_label_instance(example, ctx, [Segment("rationale", tuple(ids[i] for i in keep))])
