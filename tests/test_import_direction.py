@@ -1,6 +1,7 @@
 """Imports point down the pipeline: data <- teacher <- variants <- train / evaluate / keytokens <- predict <- study
 <- report <- cli. A stage never imports a later one, neither at module level (checked by importing each stage with the later
-ones blocked) nor inside a function (checked in the source)."""
+ones blocked) nor inside a function (checked in the source). Shared services (prompting) sit below the stages they serve
+and import none but the ones named in SHARED."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "cotdistill"
 STAGES = [["data"], ["teacher"], ["variants"], ["train", "evaluate", "keytokens"], ["predict"], ["study"], ["report"], ["cli"]]
 LEVEL = {name: level for level, group in enumerate(STAGES) for name in group}
 #: Imports inside functions that still point up: the student loaders live in train (teacher's local backend
-#: loads a model through them) and variants/keytoken.py builds a key-token selector. A shared models package
-#: below the stages removes them; the test fails when one goes (take it off) or another comes.
+#: loads a model through them). A shared models package below the stages removes them; the test fails when one
+#: goes (take it off) or another comes.
 KNOWN_UPWARD = {
     ("teacher/backends/local.py", "cotdistill.train.config"),
     ("teacher/backends/local.py", "cotdistill.train.student"),
-    ("variants/keytoken.py", "cotdistill.keytokens.selectors"),
 }
+#: Shared service modules -> the stages each may import (every other stage is off limits, at any depth).
+SHARED = {"prompting": ["data"]}
 
 IMPORT_EACH_STAGE = """
 import importlib, pkgutil, sys
@@ -85,3 +87,56 @@ def test_the_source_check_sees_a_lazy_upward_import(tmp_path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "x.py").write_text("def f():\n    from cotdistill.study.runner import run_study\n")
     assert upward_imports(tmp_path) == {("data/x.py", "cotdistill.study.runner")}
+
+
+IMPORT_SERVICE = """
+import importlib, sys
+blocked = {blocked!r}
+
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name in blocked or name.startswith(tuple(b + "." for b in blocked)):
+            raise ImportError(f"blocked: {{name}} is a stage")
+
+sys.meta_path.insert(0, Block())
+importlib.import_module("cotdistill.{service}")
+"""
+
+
+def test_each_shared_service_imports_with_the_other_stages_blocked():
+    for service, allowed in SHARED.items():
+        blocked = [f"cotdistill.{name}" for group in STAGES for name in group if name not in allowed]
+        result = subprocess.run([sys.executable, "-c", IMPORT_SERVICE.format(blocked=blocked, service=service)],
+                                capture_output=True, text=True, timeout=300,
+                                env={**os.environ, "PYTHONPATH": str(PACKAGE.parent)})
+        assert result.returncode == 0, result.stderr
+
+
+def service_stage_imports(root: Path = PACKAGE) -> set[tuple[str, str]]:
+    """``(file, imported module)`` for every import of a stage a shared service may not use, at any depth."""
+    found = set()
+    for service, allowed in SHARED.items():
+        module_file = root / f"{service}.py"
+        files = [module_file] if module_file.is_file() else sorted((root / service).rglob("*.py"))
+        for path in files:
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    modules = [node.module]
+                elif isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                else:
+                    continue
+                for module in modules:
+                    parts = module.split(".")
+                    if parts[0] == "cotdistill" and len(parts) > 1 and parts[1] in LEVEL and parts[1] not in allowed:
+                        found.add((path.relative_to(root).as_posix(), module))
+    return found
+
+
+def test_no_shared_service_imports_a_stage_it_serves():
+    assert service_stage_imports() == set()
+
+
+def test_the_service_check_sees_a_lazy_stage_import(tmp_path):
+    (tmp_path / "prompting.py").write_text("def f():\n    from cotdistill.variants.base import Variant\n")
+    assert service_stage_imports(tmp_path) == {("prompting.py", "cotdistill.variants.base")}

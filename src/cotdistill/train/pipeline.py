@@ -16,7 +16,7 @@ from cotdistill.errors import ConfigError
 from cotdistill.train.config import StudentConfig, TrainConfig
 from cotdistill.train.student import load_student
 from cotdistill.train.trainer import TrainResult, read_metadata, train_student
-from cotdistill.keytokens import prepare_key_token_extras
+from cotdistill.keytokens import prepare_key_token_extras, variant_selector
 from cotdistill.variants import build_instances
 from cotdistill.variants.base import Variant
 from cotdistill.variants.config import VariantConfig
@@ -87,6 +87,7 @@ def run_training(cfg: TrainRunConfig, **train_kwargs: Any) -> TrainResult:
         raise ConfigError("holds a finished training run; refusing to overwrite (choose another output or pass "
                           "overwrite)", path=Path(cfg.output))
     variant = cfg.variant.build_variant()
+    variant_selector(variant)  # a bad selector fails before the data and the student are loaded
     examples, rationales = training_examples(cfg, variant)
     model, tokenizer = load_student(cfg.student)
     extras = prepare_key_token_extras(variant, examples, rationales, tokenizer, cache_dir=cfg.keytoken_cache)

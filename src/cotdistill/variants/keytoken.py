@@ -14,8 +14,10 @@ exactly.
 
 The scores come from ``BuildContext.extras[KEY_TOKEN_SCORES]``: example id -> one score per student rationale
 token. :func:`cotdistill.keytokens.prepare_key_token_extras` computes them (selector + scorer named in the
-variant's parameters; cached) and is called by the study runner before :func:`build_instances`. This module
-only reads them, so the variants registry never imports torch or a selector.
+variant's parameters; cached) and is called by training and the study runner before :func:`build_instances`.
+This module only reads them: selectors belong to the later keytokens stage, so the selector a variant names (and
+whether it needs a scorer) is checked there, by :func:`cotdistill.keytokens.variant_selector`, which the study's
+config check and training call before any work.
 """
 
 from __future__ import annotations
@@ -83,12 +85,6 @@ class ScoredKeyTokenVariant(Variant):
         validate_k(self.k)
         if self.order not in ORDERS:
             raise ValueError(f"order must be one of {ORDERS}, got {self.order!r}")
-        # Imported here: the selectors module imports this package's base, never the other way at import time.
-        from cotdistill.keytokens.selectors import make_selector
-
-        selector = make_selector(self.selector, self.selector_params, field_prefix="variant.params")
-        if selector.needs_model and not self.scorer:
-            raise ValueError(f"selector '{self.selector}' needs a scorer model (params.scorer)")
 
     def scores(self, example: Example, n_tokens: int, ctx: BuildContext) -> list[float]:
         table = ctx.extras.get(KEY_TOKEN_SCORES)
