@@ -24,9 +24,10 @@ import torch
 from cotdistill.data.tasks import TaskConfig, load_task
 from cotdistill.evaluate import EvalConfig, evaluate_student
 from cotdistill.evaluate.label_first import continuation_logprobs, continuation_logprobs_naive
-from cotdistill.evaluate.runtime import encode_continuation, encode_prompt, inference_context, pad_token_id
+from cotdistill.evaluate.runtime import inference_context, pad_token_id
 from cotdistill.models import load_student
-from cotdistill.variants import PromptFormat, make_variant
+from cotdistill.prompting import PromptFormat, encode_continuation, encode_prompt
+from cotdistill.variants import make_variant
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "openbookqa" / "test.jsonl"
 

@@ -146,7 +146,8 @@ def main() -> None:
     from cotdistill.evaluate import EvalConfig, evaluate_student
     from cotdistill.models.tiny import build_tiny_tokenizer
     from cotdistill.train import TrainConfig, train_student
-    from cotdistill.variants import PromptFormat, build_instances, make_variant
+    from cotdistill.prompting import PromptFormat
+    from cotdistill.variants import build_instances, make_variant
 
     device = "cpu" if args.smoke else "cuda"
     assert args.smoke or torch.cuda.is_available(), "needs a CUDA device (or --smoke)"

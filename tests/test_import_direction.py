@@ -1,7 +1,7 @@
 """Imports point down the pipeline: data <- teacher <- variants <- train / evaluate / keytokens <- predict <- study
-<- report <- cli, with the shared services (models) below every stage. A stage never imports a later one, and a
-shared service no stage, neither at module level (checked by importing each level with the later ones blocked) nor
-inside a function (checked in the source)."""
+<- report <- cli, with the shared services below them: models below every stage, prompting below all but data. A
+stage never imports a later one, and a shared service no stage it serves, neither at module level (checked by
+importing each level with the later ones blocked) nor inside a function (checked in the source)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,10 @@ SHARED_SERVICES = ["models"]
 STAGES = [SHARED_SERVICES, ["data"], ["teacher"], ["variants"], ["train", "evaluate", "keytokens"], ["predict"],
           ["study"], ["report"], ["cli"]]
 LEVEL = {name: level for level, group in enumerate(STAGES) for name in group}
-#: Imports inside functions that still point up: variants/keytoken.py builds a key-token selector. The test fails
-#: when one goes (take it off) or another comes.
-KNOWN_UPWARD = {
-    ("variants/keytoken.py", "cotdistill.keytokens.selectors"),
-}
+#: Imports inside functions that still point up (none left): the test fails when one comes.
+KNOWN_UPWARD: set[tuple[str, str]] = set()
+#: Shared service modules -> the stages each may import (every other stage is off limits, at any depth).
+SHARED = {"prompting": ["data"]}
 
 IMPORT_EACH_STAGE = """
 import importlib, pkgutil, sys
@@ -94,3 +93,56 @@ def test_the_source_check_sees_a_shared_service_importing_a_stage(tmp_path):
                                               "def f():\n    from cotdistill.variants.base import PromptFormat\n")
     assert upward_imports(tmp_path) == {("models/x.py", "cotdistill.data.example"),
                                         ("models/x.py", "cotdistill.variants.base")}
+
+
+IMPORT_SERVICE = """
+import importlib, sys
+blocked = {blocked!r}
+
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name in blocked or name.startswith(tuple(b + "." for b in blocked)):
+            raise ImportError(f"blocked: {{name}} is a stage")
+
+sys.meta_path.insert(0, Block())
+importlib.import_module("cotdistill.{service}")
+"""
+
+
+def test_each_shared_service_imports_with_the_other_stages_blocked():
+    for service, allowed in SHARED.items():
+        blocked = [f"cotdistill.{name}" for group in STAGES for name in group if name not in allowed]
+        result = subprocess.run([sys.executable, "-c", IMPORT_SERVICE.format(blocked=blocked, service=service)],
+                                capture_output=True, text=True, timeout=300,
+                                env={**os.environ, "PYTHONPATH": str(PACKAGE.parent)})
+        assert result.returncode == 0, result.stderr
+
+
+def service_stage_imports(root: Path = PACKAGE) -> set[tuple[str, str]]:
+    """``(file, imported module)`` for every import of a stage a shared service may not use, at any depth."""
+    found = set()
+    for service, allowed in SHARED.items():
+        module_file = root / f"{service}.py"
+        files = [module_file] if module_file.is_file() else sorted((root / service).rglob("*.py"))
+        for path in files:
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    modules = [node.module]
+                elif isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                else:
+                    continue
+                for module in modules:
+                    parts = module.split(".")
+                    if parts[0] == "cotdistill" and len(parts) > 1 and parts[1] in LEVEL and parts[1] not in allowed:
+                        found.add((path.relative_to(root).as_posix(), module))
+    return found
+
+
+def test_no_shared_service_imports_a_stage_it_serves():
+    assert service_stage_imports() == set()
+
+
+def test_the_service_check_sees_a_lazy_stage_import(tmp_path):
+    (tmp_path / "prompting.py").write_text("def f():\n    from cotdistill.variants.base import Variant\n")
+    assert service_stage_imports(tmp_path) == {("prompting.py", "cotdistill.variants.base")}

@@ -18,9 +18,11 @@ T = TypeVar("T")
 class Registry(Generic[T]):
     """A name -> object mapping with a decorator to add entries and helpful errors for unknown names."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, entries: Iterable[tuple[str, T]] = ()):
         self.kind = kind
         self._entries: dict[str, T] = {}
+        for name, obj in entries:
+            self.register(name)(obj)
 
     def register(self, name: str) -> Callable[[T], T]:
         def add(obj: T) -> T:

@@ -121,6 +121,24 @@ def test_registry_accepts_other_loaders():
         TASKS._entries.pop("test_two_questions")
 
 
+def test_every_source_module_is_listed_by_name():
+    import pkgutil
+
+    from cotdistill.data import sources, synthetic
+    from cotdistill.data.sources import BUILTIN_TASKS
+
+    modules = {f"{sources.__name__}.{m.name}" for m in pkgutil.iter_modules(sources.__path__)} | {synthetic.__name__}
+    assert {loader.__module__ for _, loader in BUILTIN_TASKS} == modules
+    assert TASKS.names() == sorted(name for name, _ in BUILTIN_TASKS)
+    assert all(TASKS.get(name) is loader for name, loader in BUILTIN_TASKS)
+
+
+def test_the_registry_is_built_without_side_effect_imports():
+    # Registration is an explicit list: no module of the data stage imports another only to run it.
+    data_dir = Path(__file__).resolve().parents[2] / "src" / "cotdistill" / "data"
+    assert [p.name for p in sorted(data_dir.rglob("*.py")) if "noqa: F401" in p.read_text()] == []
+
+
 def test_unknown_task_and_options():
     with pytest.raises(ConfigError, match="unknown task 'nope'"):
         load("nope", None)

@@ -6,7 +6,8 @@ import torch
 
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale
-from cotdistill.variants import PromptFormat, build_instances, make_variant
+from cotdistill.prompting import PromptFormat
+from cotdistill.variants import build_instances, make_variant
 
 LETTERS = "ABCDE"
 

@@ -10,7 +10,8 @@ from cotdistill.errors import ConfigError, DataError
 from cotdistill.evaluate import METRICS, EvalConfig, EvalResult, evaluate_student, write_eval_result
 from cotdistill.evaluate.api import evaluate_trained_modes, trained_variant_config
 from cotdistill.evaluate.config import load_eval_config
-from cotdistill.variants import PromptFormat, make_variant
+from cotdistill.prompting import PromptFormat
+from cotdistill.variants import make_variant
 
 
 def _evaluate(model, tokenizer, examples, **cfg):

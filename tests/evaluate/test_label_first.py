@@ -14,7 +14,8 @@ from cotdistill.evaluate.label_first import (
     length_normaliser,
 )
 from cotdistill.models.tiny import build_tiny_model
-from cotdistill.variants import PromptFormat, make_variant
+from cotdistill.prompting import PromptFormat
+from cotdistill.variants import make_variant
 
 FP32 = dict(dtype="fp32")
 

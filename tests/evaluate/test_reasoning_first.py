@@ -10,7 +10,8 @@ from cotdistill.data.example import Example
 from cotdistill.evaluate import EvalConfig, evaluate_student
 from cotdistill.evaluate.reasoning_first import generate_greedy
 from cotdistill.models.tiny import build_tiny_model
-from cotdistill.variants import ANSWER_MARKER, PromptFormat, make_variant
+from cotdistill.prompting import ANSWER_MARKER, PromptFormat
+from cotdistill.variants import make_variant
 
 RF = dict(mode="reasoning_first", dtype="fp32")
 

@@ -6,7 +6,7 @@ import random
 
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale
-from cotdistill.variants.base import ANSWER_MARKER, RATIONALE_MARKER, PromptFormat
+from cotdistill.prompting import ANSWER_MARKER, RATIONALE_MARKER, PromptFormat
 
 FILLERS = ["the", "water", "tree", "rock", "soil", "light", "heavy", "mass", "plant", "animal", "speed", "force"]
 KEY_WORDS = {"A": "sun", "B": "snow"}

@@ -11,7 +11,8 @@ from cotdistill.cli.main import main
 from cotdistill.data.example import Example
 from cotdistill.keytokens.analysis import logit_lens, render_heatmap, write_logit_lens
 from cotdistill.keytokens.api import RationaleScores
-from cotdistill.variants import PromptFormat, make_variant
+from cotdistill.prompting import PromptFormat
+from cotdistill.variants import make_variant
 
 QUESTIONS = [
     {"id": "q1", "question": {"stem": "What warms the rock?", "choices": [{"label": "A", "text": "the sun"},

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale
 from cotdistill.errors import ConfigError, DataError
-from cotdistill.keytokens import prepare_key_token_extras
+from cotdistill.keytokens import prepare_key_token_extras, variant_selector
 from cotdistill.variants import build_instances, make_variant
 from cotdistill.variants.keytoken import KEY_TOKEN_SCORES, resolve_k
 
@@ -84,13 +84,26 @@ def test_placeholder_keeps_length_and_marks_fillers(tiny_tokenizer):
 
 
 def test_variant_parameters_are_checked():
-    with pytest.raises(ConfigError, match="needs a scorer"):
-        make_variant("key_tokens_after_label", {"k": 3, "selector": "occlusion"})
     with pytest.raises(ConfigError, match="k as a fraction"):
         make_variant("key_tokens_after_label", {"k": 1.5, **SCORE_PARAMS})
-    with pytest.raises(ConfigError, match="unknown key-token selector"):
-        make_variant("masked_key_cot_after_label", {"selector": "magic", "scorer": "tiny"})
-    make_variant("key_tokens_after_label", {"k": 3, "selector": "tfidf"})  # model-free: no scorer
+    with pytest.raises(ConfigError, match="order must be"):
+        make_variant("key_tokens_after_label", {"order": "sideways", **SCORE_PARAMS})
+
+
+def test_the_named_selector_is_checked_by_keytokens(tmp_path, tiny_tokenizer):
+    with pytest.raises(ConfigError, match="needs a scorer") as err:
+        variant_selector(make_variant("key_tokens_after_label", {"k": 3, "selector": "occlusion"}))
+    assert err.value.field == "variant.params.scorer"
+    with pytest.raises(ConfigError, match="unknown key-token selector") as err:
+        variant_selector(make_variant("masked_key_cot_after_label", {"selector": "magic", "scorer": "tiny"}),
+                         field_prefix="variants[1].params")
+    assert err.value.field == "variants[1].params.selector"
+    assert variant_selector(make_variant("key_tokens_after_label", {"k": 3, "selector": "tfidf"})).name == "tfidf"
+    assert variant_selector(make_variant("random_k_tokens_after_label", {"k": 3})) is None
+    # Training computes the scores through the same check.
+    with pytest.raises(ConfigError, match="needs a scorer"):
+        prepare_key_token_extras(make_variant("key_tokens_after_label", {"selector": "greedy"}), [EXAMPLE],
+                                 {"e1": Rationale("e1", "sun heat")}, tiny_tokenizer, tmp_path)
 
 
 def test_missing_scores_are_a_data_error(tiny_tokenizer):

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from cotdistill.keytokens.words import (
-    aggregate_to_words,
-    encode_with_offsets,
-    rationale_string,
-    student_token_scores,
-    token_words,
-    word_spans,
-)
+from cotdistill.keytokens.words import aggregate_to_words, student_token_scores, token_words, word_spans
 from cotdistill.models.tiny import build_tiny_tokenizer
+from cotdistill.prompting import encode_continuation_with_offsets, rationale_string
 
 TEXT = "  Photosynthesis converts sunlight, water and CO2 into glucose.  "
 
 
 def test_subword_scores_sum_into_their_words(tiny_tokenizer):
     string = rationale_string(TEXT)
-    ids, offsets = encode_with_offsets(tiny_tokenizer, string)
+    ids, offsets = encode_continuation_with_offsets(tiny_tokenizer, string)
     spans = word_spans(string)
     owners = token_words(offsets, spans)
     assert len(ids) > len(spans)  # some words are split into several tokens

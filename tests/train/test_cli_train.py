@@ -73,3 +73,14 @@ def test_bad_yaml_key_names_the_key_and_file(tmp_path, capsys):
     assert main(["train", "--config", str(config)]) == 2
     err = capsys.readouterr().err.strip()
     assert "train.learning_rat" in err and "unknown key" in err and str(config) in err
+
+
+def test_a_bad_key_token_selector_fails_before_any_data_is_read(tmp_path, capsys):
+    config = tmp_path / "run.yaml"
+    config.write_text(f"task: {{name: jsonl, path: {tmp_path / 'absent.jsonl'}}}\nstudent: {{model: tiny}}\n"
+                      "variant: {name: key_tokens_after_label, params: {selector: occlusion}}\n"
+                      f"output: {tmp_path / 'out'}\n")
+    assert main(["train", "--config", str(config)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "variant.params.scorer" in err and "needs a scorer" in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "out").exists()

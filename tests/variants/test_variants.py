@@ -10,14 +10,8 @@ from hypothesis import strategies as st
 
 from cotdistill.data import Example, Rationale
 from cotdistill.errors import ConfigError, DataError
-from cotdistill.variants import (
-    ANSWER_MARKER,
-    VARIANTS,
-    PromptFormat,
-    VariantConfig,
-    build_instances,
-    make_variant,
-)
+from cotdistill.prompting import ANSWER_MARKER, PromptFormat
+from cotdistill.variants import VARIANTS, VariantConfig, build_instances, make_variant
 
 WORDS = ["friction", "heat", "the", "rough", "carpet", "ice", "more", "less", "mass", "because", "slides", "warm"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cotdistill.data.example import Example
-from cotdistill.data.task_registry import FIELD_ROLES, SPLITS, TaskConfig
+from cotdistill.data.task_config import FIELD_ROLES, SPLITS, TaskConfig
 from cotdistill.errors import ConfigError, DataError
 
 class Rows:

@@ -22,7 +22,7 @@ from itertools import combinations
 
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale
-from cotdistill.data.task_registry import TaskConfig, register_task
+from cotdistill.data.task_config import TaskConfig
 from cotdistill.errors import ConfigError, DataError
 
 #: ``Rationale.source`` of the generator's rationales (they are references, not a teacher's output).
@@ -181,7 +181,6 @@ def reference_rationales(examples: list[Example]) -> dict[str, Rationale]:
     return out
 
 
-@register_task("synthetic")
 def load_synthetic_task(cfg: TaskConfig) -> list[Example]:
     """SYNTHETIC qualitative-physics questions (2-4 choices, offline, reference rationales); size = limit."""
     for name in ("path", "fields", "hub_name"):

@@ -19,24 +19,32 @@ Splits are ``train``, ``validation`` (alias ``dev``) and ``test``. Gold labels a
 "file" is ``hub-name[split]`` and the line is the row number).
 
 Each source is one module of :mod:`cotdistill.data.sources` (the synthetic task: :mod:`cotdistill.data.synthetic`)
-that adds itself with ``@register_task("name")`` on a function ``loader(cfg: TaskConfig) -> list[Example]`` (its
-docstring's first line is the description shown by ``cotdistill tasks list``); importing this module imports them
-all. Other modules add tasks the same way.
+with a function ``loader(cfg: TaskConfig) -> list[Example]`` (its docstring's first line is the description shown by
+``cotdistill tasks list``); :data:`~cotdistill.data.sources.BUILTIN_TASKS` lists them by name and :data:`TASKS`
+starts from that list. Other modules add tasks with ``@register_task("name")`` on such a function.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
-# Importing the sources registers every built-in task.
-from cotdistill.data import sources  # noqa: F401
 from cotdistill.data.example import Example
 from cotdistill.data.rows import split_inline_options
-from cotdistill.data.task_registry import FIELD_ROLES, SPLITS, TASKS, TaskConfig, TaskLoader, register_task
+from cotdistill.data.sources import BUILTIN_TASKS
+from cotdistill.data.task_config import FIELD_ROLES, SPLITS, TaskConfig, TaskLoader
 from cotdistill.errors import DataError
+from cotdistill.registry import Registry
 
 __all__ = ["FIELD_ROLES", "SPLITS", "TASKS", "TaskConfig", "TaskLoader", "load_task", "register_task",
            "split_inline_options", "subsample", "task_description"]
+
+TASKS: Registry[TaskLoader] = Registry("task", BUILTIN_TASKS)
+
+
+def register_task(name: str) -> Callable[[TaskLoader], TaskLoader]:
+    """Decorator adding ``loader(cfg) -> list[Example]`` to :data:`TASKS` under ``name``."""
+    return TASKS.register(name)
 
 
 def task_description(name: str) -> str:

@@ -19,7 +19,8 @@ from cotdistill.evaluate.reasoning_first import evaluate_reasoning_first
 from cotdistill.evaluate.runtime import inference_context
 from cotdistill.files import write_text_atomic
 from cotdistill.models import METADATA_FILE, load_trained_student, recorded_prompt_format
-from cotdistill.variants.base import PromptFormat, Variant
+from cotdistill.prompting import PromptFormat
+from cotdistill.variants.base import Variant
 from cotdistill.variants.config import VariantConfig
 
 PREDICTIONS_FILE = "predictions.jsonl"

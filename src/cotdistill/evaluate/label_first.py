@@ -13,8 +13,8 @@ the distribution at the answer position.
   choice's first token; the cache is then copied once per choice of two or more tokens, and the rest of those
   choices, for every question of the batch, is forwarded together in one pass.
 
-Continuations are tokenised like the variants tokenise targets (the label text encoded on its own, without
-special tokens), so the tokens scored are the tokens trained on.
+Prompts and continuations are encoded by :mod:`cotdistill.prompting` as the variants encode them for training
+(the label text on its own, without special tokens), so the tokens scored are the tokens trained on.
 """
 
 from __future__ import annotations
@@ -29,15 +29,13 @@ from cotdistill.errors import DataError
 from cotdistill.evaluate.config import EvalConfig
 from cotdistill.evaluate.runtime import (
     cache_keyword,
-    encode_continuation,
-    encode_prompt,
     left_pad,
     length_sorted_batches,
     model_device,
     pad_token_id,
     right_pad,
 )
-from cotdistill.variants.base import PromptFormat
+from cotdistill.prompting import PromptFormat, encode_continuation, encode_prompt
 
 
 def _forward_prompts(model: Any, prompts: Sequence[Sequence[int]], pad_id: int, *, keep_cache: bool):

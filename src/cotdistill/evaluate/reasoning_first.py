@@ -18,7 +18,8 @@ from transformers import GenerationConfig
 from cotdistill.data.answers import extract_label
 from cotdistill.data.example import Example
 from cotdistill.evaluate.config import EvalConfig
-from cotdistill.evaluate.runtime import encode_prompt, left_pad, length_sorted_batches, model_device, pad_token_id
+from cotdistill.evaluate.runtime import left_pad, length_sorted_batches, model_device, pad_token_id
+from cotdistill.prompting import encode_prompt
 
 
 def stop_token_ids(model: Any, tokenizer: Any) -> list[int]:

@@ -1,4 +1,5 @@
-"""What both evaluation modes share: tokenising like the variants do, length-sorted batches, padding, precision."""
+"""What both evaluation modes share: length-sorted batches, padding, precision (prompts and continuations are
+encoded by :mod:`cotdistill.prompting`, as in training)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,6 @@ import torch
 
 from cotdistill.errors import ConfigError
 from cotdistill.hardware import bf16_fast
-
-
-def encode_prompt(tokenizer: Any, text: str) -> list[int]:
-    """Prompt ids exactly as :class:`cotdistill.variants.BuildContext` encodes them for training."""
-    return list(tokenizer(text, add_special_tokens=True)["input_ids"])
-
-
-def encode_continuation(tokenizer: Any, text: str) -> list[int]:
-    """Target ids (label text, ...) exactly as the variants encode them: separately, no special tokens."""
-    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
 
 
 def pad_token_id(tokenizer: Any) -> int:

@@ -18,7 +18,8 @@ from typing import Any
 from cotdistill.data.example import Example
 from cotdistill.errors import CotDistillError, DataError
 from cotdistill.models import load_trained_student, recorded_prompt_format
-from cotdistill.variants.base import PromptFormat, Variant
+from cotdistill.prompting import PromptFormat, encode_prompt, label_ids
+from cotdistill.variants.base import Variant
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,8 @@ def logit_lens(model: Any, tokenizer: Any, examples: Sequence[Example], *, varia
     try:
         for start in range(0, len(labelled), batch_size):
             batch = labelled[start:start + batch_size]
-            prompts = [tokenizer(variant.eval_prompt(ex, prompt_format), add_special_tokens=True)["input_ids"]
-                       for ex in batch]
-            gold = torch.tensor([tokenizer(prompt_format.label_text(ex, ex.answer),
-                                           add_special_tokens=False)["input_ids"][0] for ex in batch])
+            prompts = [list(encode_prompt(tokenizer, variant.eval_prompt(ex, prompt_format))) for ex in batch]
+            gold = torch.tensor([label_ids(tokenizer, prompt_format, ex)[0] for ex in batch])
             length = max(len(p) for p in prompts)
             pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
             # Right padding: the answer position is each prompt's own last token.

@@ -97,6 +97,19 @@ def score_rationales(selector: Selector | str, examples: Sequence[Example], rati
     return {ex.id: out[ex.id] for ex in examples}
 
 
+def variant_selector(variant: Variant, *, field_prefix: str = "variant.params") -> Selector | None:
+    """The selector a key-token variant names, built from its parameters (``None`` for a variant that uses no
+    scores); an unknown selector, bad selector parameters or a model-based selector without a ``scorer`` fail
+    naming the config key under ``field_prefix``."""
+    if not getattr(variant, "uses_scores", False):
+        return None
+    selector = make_selector(variant.selector, variant.selector_params, field_prefix=field_prefix)
+    if selector.needs_model and not variant.scorer:
+        raise ConfigError(f"selector '{variant.selector}' needs a scorer model (params.scorer)",
+                          field=f"{field_prefix}.scorer")
+    return selector
+
+
 def prepare_key_token_extras(variant: Variant, examples: Sequence[Example], rationales: dict[str, Rationale],
                              tokenizer: Any, cache_dir: str | Path) -> dict[str, Any]:
     """The ``extras`` that :func:`cotdistill.variants.build_instances` needs for ``variant``.
@@ -106,11 +119,11 @@ def prepare_key_token_extras(variant: Variant, examples: Sequence[Example], rati
     rationale tokens (``tokenizer``). Every other variant (``random_k_tokens_after_label`` included) needs none:
     returns ``{}``. Examples without a rationale are skipped (``build_instances`` reports them).
     """
-    if not getattr(variant, "uses_scores", False):
+    selector = variant_selector(variant)
+    if selector is None:
         return {}
     from cotdistill.keytokens.words import student_token_scores
 
-    selector = make_selector(variant.selector, variant.selector_params, field_prefix="variant.params")
     scorer = Scorer.from_spec(variant.scorer, order=variant.order) if selector.needs_model else None
     scored = [ex for ex in examples if ex.id in rationales]
     scores = score_rationales(selector, scored, rationales, scorer=scorer, cache=ScoreCache(cache_dir))

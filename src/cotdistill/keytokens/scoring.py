@@ -28,9 +28,17 @@ from cotdistill.configbase import config_hash
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale
 from cotdistill.errors import ConfigError, DataError
-from cotdistill.keytokens.words import encode_with_offsets, rationale_string
 from cotdistill.models import load_student, load_trained_student, read_metadata, recorded_prompt_format
-from cotdistill.variants.base import ANSWER_MARKER, RATIONALE_MARKER, PromptFormat
+from cotdistill.prompting import (
+    ANSWER_MARKER,
+    RATIONALE_MARKER,
+    PromptFormat,
+    encode_continuation_with_offsets,
+    label_ids,
+    marker_ids,
+    prompt_ids,
+    rationale_string,
+)
 
 Order = Literal["rationale_first", "label_first"]
 
@@ -170,32 +178,29 @@ class Scorer:
 
     def prepare(self, example: Example, rationale: Rationale) -> ScoringInput:
         self.case_text(example, rationale)  # validates the gold label
-        tok = self.tokenizer
-
-        def encode(text: str) -> tuple[int, ...]:
-            return tuple(tok(text, add_special_tokens=False)["input_ids"])
-
-        prompt = tuple(tok(self.prompt_format.prompt(example), add_special_tokens=True)["input_ids"])
+        tok, fmt = self.tokenizer, self.prompt_format
+        # Encoded piece by piece as the variants encode the training sequences (cotdistill.prompting).
+        prompt = prompt_ids(tok, fmt, example)
         string = rationale_string(rationale.text)
-        ids, offsets = encode_with_offsets(tok, string)
+        ids, offsets = encode_continuation_with_offsets(tok, string)
         if self.order == "rationale_first":
-            marker = encode("\n" + ANSWER_MARKER)
-            label = encode(self.prompt_format.label_text(example, example.answer))
+            marker = marker_ids(tok, ANSWER_MARKER)
+            label = label_ids(tok, fmt, example)
             rows = (RowTemplate(prompt, (False,) * len(prompt), marker + label,
                                 (False,) * len(marker) + (True,) * len(label), False),)
             gold_row = None
         else:
-            marker = encode("\n" + RATIONALE_MARKER)
+            marker = marker_ids(tok, RATIONALE_MARKER)
             rows_list = []
             for choice in example.choices:
-                label = encode(self.prompt_format.label_text(example, choice))
+                label = label_ids(tok, fmt, example, choice)
                 # The marker's probability is ~1 and label-independent in a trained student: not a target.
                 rows_list.append(RowTemplate(prompt + label + marker,
                                              (False,) * len(prompt) + (True,) * len(label) + (False,) * len(marker),
                                              (), (), True))
             rows = tuple(rows_list)
             gold_row = list(example.choices).index(example.answer)
-        return ScoringInput(example.id, string, tuple(ids), tuple(offsets), rows, gold_row)
+        return ScoringInput(example.id, string, ids, offsets, rows, gold_row)
 
     # -- batched evaluation -----------------------------------------------------------------------------------
 

@@ -5,8 +5,9 @@ tokens of the *student's* tokenizer. Words (whitespace-separated runs of the rat
 share: scores are summed from subwords to words (attributions are additive, so a word's score is the sum of its
 pieces), and each student token takes the score of the word it lies in.
 
-Both tokenizations are of ``" " + text.strip()`` -- the string the variants encode -- and are aligned through the
-character offsets of a fast tokenizer.
+Both tokenizations are of :func:`cotdistill.prompting.rationale_string` -- the string the variants encode -- by
+:func:`cotdistill.prompting.encode_continuation_with_offsets`, and are aligned through the character offsets of a
+fast tokenizer.
 """
 
 from __future__ import annotations
@@ -15,14 +16,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from cotdistill.errors import ConfigError
+from cotdistill.prompting import encode_continuation_with_offsets, rationale_string
 
 _WORD = re.compile(r"\S+")
-
-
-def rationale_string(text: str) -> str:
-    """The exact string variants tokenize for a rationale (see ``variants.builtin._rationale_ids``)."""
-    return " " + text.strip()
 
 
 def word_spans(string: str) -> list[tuple[int, int]]:
@@ -32,15 +28,6 @@ def word_spans(string: str) -> list[tuple[int, int]]:
 def words_of(text: str) -> list[str]:
     string = rationale_string(text)
     return [string[a:b] for a, b in word_spans(string)]
-
-
-def encode_with_offsets(tokenizer: Any, string: str) -> tuple[list[int], list[tuple[int, int]]]:
-    """Token ids of ``string`` (no special tokens) and each token's character span in it."""
-    if not getattr(tokenizer, "is_fast", False):
-        raise ConfigError("key-token scores need a fast tokenizer (one that reports character offsets); "
-                          f"{type(tokenizer).__name__} is not", field="scorer")
-    enc = tokenizer(string, add_special_tokens=False, return_offsets_mapping=True)
-    return list(enc["input_ids"]), [tuple(span) for span in enc["offset_mapping"]]
 
 
 def token_words(offsets: Sequence[tuple[int, int]], spans: Sequence[tuple[int, int]]) -> list[int | None]:
@@ -67,7 +54,7 @@ def aggregate_to_words(token_scores: Sequence[float], words_of_tokens: Sequence[
 
 
 def student_token_scores(text: str, word_scores: Sequence[float], tokenizer: Any) -> list[float]:
-    """One score per student rationale token (``tokenizer(" " + text.strip())``): the score of its word.
+    """One score per student rationale token (:func:`cotdistill.prompting.rationale_ids`): the score of its word.
 
     Tokens that cover only whitespace get ``-inf`` so no selection prefers them.
     """
@@ -75,5 +62,5 @@ def student_token_scores(text: str, word_scores: Sequence[float], tokenizer: Any
     spans = word_spans(string)
     if len(spans) != len(word_scores):
         raise ValueError(f"{len(word_scores)} word scores for a rationale of {len(spans)} words")
-    _, offsets = encode_with_offsets(tokenizer, string)
+    _, offsets = encode_continuation_with_offsets(tokenizer, string)
     return [word_scores[w] if w is not None else float("-inf") for w in token_words(offsets, spans)]

@@ -90,7 +90,7 @@ def _write_text_atomic(path: Path, chunks: Iterable[str]) -> None:
 def export_instances(cfg: Any, out_dir: str | Path, *, overwrite: bool = False) -> int:
     """Build the training instances of ``cfg`` (a ``TrainRunConfig``) as ``cotdistill train`` would and export
     them to ``out_dir``; returns how many were written."""
-    from cotdistill.keytokens import prepare_key_token_extras
+    from cotdistill.keytokens import prepare_key_token_extras, variant_selector
     from cotdistill.models import load_tokenizer
     from cotdistill.train.pipeline import run_metadata, training_examples
     from cotdistill.variants import build_instances
@@ -98,6 +98,7 @@ def export_instances(cfg: Any, out_dir: str | Path, *, overwrite: bool = False) 
     out_dir = Path(out_dir)
     check_export_dir(out_dir, overwrite=overwrite)
     variant = cfg.variant.build_variant()
+    variant_selector(variant)  # a bad selector fails before the data and the tokenizer are loaded
     examples, rationales = training_examples(cfg, variant)
     tokenizer = load_tokenizer(cfg.student)
     extras = prepare_key_token_extras(variant, examples, rationales, tokenizer, cache_dir=cfg.keytoken_cache)

@@ -15,7 +15,7 @@ from cotdistill.data.example import Example
 from cotdistill.data.jsonl import parse_json_line
 from cotdistill.data.rows import Rows, get_field
 from cotdistill.data.sources.generic import add_generic_row, generic_fields
-from cotdistill.data.task_registry import TaskConfig
+from cotdistill.data.task_config import TaskConfig
 from cotdistill.errors import DataError
 
 #: Key the line number is put under when a question line has no id of its own.

@@ -29,7 +29,8 @@ from cotdistill.evaluate.reasoning_first import evaluate_reasoning_first
 from cotdistill.evaluate.runtime import inference_context
 from cotdistill.models import load_trained_student
 from cotdistill.predict.questions import as_examples
-from cotdistill.variants.base import PromptFormat, Variant
+from cotdistill.prompting import PromptFormat
+from cotdistill.variants.base import Variant
 
 #: Questions read, answered and written per step when streaming: several forward batches, so the evaluation
 #: code's length sorting still groups similar prompts, while memory stays bounded whatever the input's size.

@@ -220,6 +220,7 @@ def parse_study_config(data: dict[str, Any], *, source: str = "<config>") -> Stu
 def validate_study(cfg: StudyConfig, *, source: str = "<config>") -> None:
     """Every check that can fail before any work starts (names, parameters, files, unique labels); paths are
     relative to the working directory, as everywhere in cotdistill."""
+    from cotdistill.keytokens.api import variant_selector
     from cotdistill.models.loading import PACKAGED_STUDENTS, TINY_ALIAS
     from cotdistill.variants.base import make_variant
 
@@ -231,7 +232,8 @@ def validate_study(cfg: StudyConfig, *, source: str = "<config>") -> None:
     for i, v in enumerate(cfg.variants):
         for label, entry in v.expand():
             try:
-                make_variant(entry.name, entry.params, field_prefix=f"variants[{i}]")
+                variant_selector(make_variant(entry.name, entry.params, field_prefix=f"variants[{i}]"),
+                                 field_prefix=f"variants[{i}].params")
             except CotDistillError as err:
                 key = err.field or f"variants[{i}]"
                 if v.k is not None and key.endswith(".params") and "k" not in v.params:

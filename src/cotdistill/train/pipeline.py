@@ -10,7 +10,7 @@ from cotdistill.data.rationale import Rationale
 from cotdistill.data.rationales import apply_label_policy, load_rationales
 from cotdistill.data.tasks import load_task
 from cotdistill.errors import ConfigError
-from cotdistill.keytokens import prepare_key_token_extras
+from cotdistill.keytokens import prepare_key_token_extras, variant_selector
 from cotdistill.models import load_student, read_metadata
 from cotdistill.train.run_config import TrainRunConfig
 from cotdistill.train.trainer import TrainResult, train_student
@@ -65,6 +65,7 @@ def run_training(cfg: TrainRunConfig, **train_kwargs: Any) -> TrainResult:
         raise ConfigError("holds a finished training run; refusing to overwrite (choose another output or pass "
                           "overwrite)", path=Path(cfg.output))
     variant = cfg.variant.build_variant()
+    variant_selector(variant)  # a bad selector fails before the data and the student are loaded
     examples, rationales = training_examples(cfg, variant)
     model, tokenizer = load_student(cfg.student)
     extras = prepare_key_token_extras(variant, examples, rationales, tokenizer, cache_dir=cfg.keytoken_cache)

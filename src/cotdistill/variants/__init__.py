@@ -4,11 +4,8 @@ from cotdistill.variants import builtin as _builtin  # noqa: F401  (registers th
 from cotdistill.variants import keytoken as _keytoken  # noqa: F401  (registers the key-token variants)
 from cotdistill.variants.config import VariantConfig
 from cotdistill.variants.base import (
-    ANSWER_MARKER,
-    RATIONALE_MARKER,
     VARIANTS,
     BuildContext,
-    PromptFormat,
     Segment,
     TrainingInstance,
     Variant,
@@ -18,6 +15,6 @@ from cotdistill.variants.base import (
 )
 
 __all__ = [
-    "ANSWER_MARKER", "RATIONALE_MARKER", "VARIANTS", "BuildContext", "PromptFormat", "Segment",
-    "TrainingInstance", "Variant", "VariantConfig", "build_instances", "make_variant", "register_variant",
+    "VARIANTS", "BuildContext", "Segment", "TrainingInstance", "Variant", "VariantConfig", "build_instances",
+    "make_variant", "register_variant",
 ]

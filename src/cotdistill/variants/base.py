@@ -21,43 +21,19 @@ from typing import Any, ClassVar, Literal
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale
 from cotdistill.errors import ConfigError, DataError
+from cotdistill.prompting import (
+    RATIONALE_MARKER,
+    PromptFormat,
+    encode_continuation,
+    label_ids,
+    marker_ids,
+    prompt_ids,
+    rationale_ids,
+)
 from cotdistill.registry import Registry
 
 SegmentKind = Literal["label", "rationale", "filler"]
 SEGMENT_KINDS: tuple[str, ...] = ("label", "rationale", "filler")
-
-#: Text that introduces the label after a rationale (reasoning-first) -- answer extraction looks for it.
-ANSWER_MARKER = "So the answer is"
-#: Text that introduces a rationale appended after the label.
-RATIONALE_MARKER = "Explanation:"
-
-
-@dataclass(frozen=True)
-class PromptFormat:
-    """How a question is shown to the student and how its label is written.
-
-    ``label_style`` chooses what the student is trained to emit first: the choice ``letter`` (" B") or the
-    choice ``text`` (" deep sea animals"). Small students bind poorly to letters (they stay at chance), so
-    ``text`` is the default; label-first evaluation then scores each choice text by log-probability.
-    """
-
-    label_style: Literal["letter", "text"] = "text"
-    show_choices: bool = True
-
-    def prompt(self, example: Example, task_prefix: str = "") -> str:
-        parts = [task_prefix] if task_prefix else []
-        if example.context:
-            parts.append(f"Context: {example.context}\n")
-        parts.append(f"Question: {example.question}\n")
-        if self.show_choices:
-            parts.append("Choices:\n" + "".join(f"{k}: {v}\n" for k, v in example.choices.items()))
-        parts.append("Answer:")
-        return "".join(parts)
-
-    def label_text(self, example: Example, label: str) -> str:
-        """The text of the label as it follows the prompt (with its leading space)."""
-        return f" {label}" if self.label_style == "letter" else f" {example.choices[label]}"
-
 
 @dataclass(frozen=True)
 class Segment:
@@ -97,7 +73,8 @@ class BuildContext:
     """Everything a variant may use besides the example itself.
 
     ``rng`` is private to the example; ``rationale_pool`` holds every rationale of the dataset (for
-    variants that borrow another example's rationale or draw random rationale tokens).
+    variants that borrow another example's rationale or draw random rationale tokens). Text becomes ids only
+    through :mod:`cotdistill.prompting` (the methods below), as in evaluation and the key-token scorer.
     """
 
     tokenizer: Any
@@ -107,10 +84,22 @@ class BuildContext:
     extras: dict[str, Any] = field(default_factory=dict)
 
     def encode(self, text: str) -> tuple[int, ...]:
-        return tuple(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        """Ids of one target piece (a filler, a placeholder, shuffled words) on its own."""
+        return encode_continuation(self.tokenizer, text)
 
-    def encode_prompt(self, text: str) -> tuple[int, ...]:
-        return tuple(self.tokenizer(text, add_special_tokens=True)["input_ids"])
+    def prompt_ids(self, example: Example, task_prefix: str = "") -> tuple[int, ...]:
+        return prompt_ids(self.tokenizer, self.prompt_format, example, task_prefix)
+
+    def label_ids(self, example: Example) -> tuple[int, ...]:
+        """The gold label's tokens as the student emits them after the prompt."""
+        return label_ids(self.tokenizer, self.prompt_format, example)
+
+    def rationale_ids(self, rationale: Rationale) -> tuple[int, ...]:
+        """The rationale's tokens as trained on; length-matched controls and key-token scores align with these."""
+        return rationale_ids(self.tokenizer, rationale.text)
+
+    def marker_ids(self, marker: str) -> tuple[int, ...]:
+        return marker_ids(self.tokenizer, marker)
 
     @property
     def eos(self) -> tuple[int, ...]:
@@ -118,31 +107,16 @@ class BuildContext:
         return (eos,) if eos is not None else ()
 
 
-def label_ids(example: Example, ctx: BuildContext) -> tuple[int, ...]:
-    """The gold label's tokens as the student emits them after the prompt."""
-    assert example.answer is not None
-    return ctx.encode(ctx.prompt_format.label_text(example, example.answer))
-
-
-def rationale_ids(rationale: Rationale, ctx: BuildContext) -> tuple[int, ...]:
-    """The rationale's tokens as trained on; length-matched controls and key-token scores align with these."""
-    return ctx.encode(" " + rationale.text.strip())
-
-
-def prompt_ids(example: Example, ctx: BuildContext, prefix: str = "") -> tuple[int, ...]:
-    return ctx.encode_prompt(ctx.prompt_format.prompt(example, prefix))
-
-
 def after_label_instance(example: Example, ctx: BuildContext, body: Sequence[Segment]) -> list[TrainingInstance]:
     """The label, ``RATIONALE_MARKER``, the body segments (the rationale or a control), then EOS tagged like the
     last body segment; empty segments are dropped."""
     segments = (
-        Segment("label", label_ids(example, ctx)),
-        Segment("rationale", ctx.encode("\n" + RATIONALE_MARKER)),
+        Segment("label", ctx.label_ids(example)),
+        Segment("rationale", ctx.marker_ids(RATIONALE_MARKER)),
         *body,
         Segment(body[-1].kind if body else "rationale", ctx.eos),
     )
-    return [TrainingInstance(example.id, prompt_ids(example, ctx), tuple(s for s in segments if s.token_ids))]
+    return [TrainingInstance(example.id, ctx.prompt_ids(example), tuple(s for s in segments if s.token_ids))]
 
 
 @dataclass

@@ -5,17 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from cotdistill.variants.base import (
-    ANSWER_MARKER,
-    Segment,
-    TrainingInstance,
-    Variant,
-    after_label_instance,
-    label_ids,
-    prompt_ids,
-    rationale_ids,
-    register_variant,
-)
+from cotdistill.prompting import ANSWER_MARKER, rationale_ids
+from cotdistill.variants.base import Segment, TrainingInstance, Variant, after_label_instance, register_variant
 
 
 @register_variant
@@ -26,8 +17,8 @@ class LabelOnly(Variant):
     description = "Standard fine-tuning: the target is the label alone."
 
     def build(self, example, rationale, ctx):
-        segments = (Segment("label", label_ids(example, ctx) + ctx.eos),)
-        return [TrainingInstance(example.id, prompt_ids(example, ctx), segments)]
+        segments = (Segment("label", ctx.label_ids(example) + ctx.eos),)
+        return [TrainingInstance(example.id, ctx.prompt_ids(example), segments)]
 
 
 @register_variant
@@ -39,10 +30,10 @@ class CotBeforeLabel(Variant):
 
     def build(self, example, rationale, ctx):
         segments = (
-            Segment("rationale", rationale_ids(rationale, ctx) + ctx.encode(f"\n{ANSWER_MARKER}")),
-            Segment("label", label_ids(example, ctx) + ctx.eos),
+            Segment("rationale", ctx.rationale_ids(rationale) + ctx.marker_ids(ANSWER_MARKER)),
+            Segment("label", ctx.label_ids(example) + ctx.eos),
         )
-        return [TrainingInstance(example.id, prompt_ids(example, ctx), segments)]
+        return [TrainingInstance(example.id, ctx.prompt_ids(example), segments)]
 
 
 @register_variant
@@ -52,7 +43,7 @@ class CotAfterLabel(Variant):
     description = "Label first, then the rationale: the student answers in one forward pass."
 
     def build(self, example, rationale, ctx):
-        return after_label_instance(example, ctx, [Segment("rationale", rationale_ids(rationale, ctx))])
+        return after_label_instance(example, ctx, [Segment("rationale", ctx.rationale_ids(rationale))])
 
 
 @register_variant
@@ -68,13 +59,14 @@ class ShuffledCotAfterLabel(Variant):
 
     def build(self, example, rationale, ctx):
         if self.level == "subword":
-            ids = list(rationale_ids(rationale, ctx))
+            ids = list(ctx.rationale_ids(rationale))
             ctx.rng.shuffle(ids)
             body = tuple(ids)
         else:
             words = rationale.text.split()
             ctx.rng.shuffle(words)
-            body = ctx.encode(" " + " ".join(words))
+            # Encoded as a rationale is, so only the order of the words differs from cot_after_label's target.
+            body = rationale_ids(ctx.tokenizer, " ".join(words))
         return after_label_instance(example, ctx, [Segment("rationale", body)])
 
 
@@ -91,14 +83,14 @@ class RandomTokensAfterLabel(Variant):
             raise ValueError(f"source must be 'vocab' or 'rationales', got {self.source!r}")
 
     def build(self, example, rationale, ctx):
-        n = len(rationale_ids(rationale, ctx))
+        n = len(ctx.rationale_ids(rationale))
         if self.source == "vocab":
             special = set(ctx.tokenizer.all_special_ids)
             vocab = [i for i in range(len(ctx.tokenizer)) if i not in special]
         else:
             vocab = ctx.extras.get("_pool_token_ids")
             if vocab is None:
-                vocab = [t for r in ctx.rationale_pool for t in rationale_ids(r, ctx)]
+                vocab = [t for r in ctx.rationale_pool for t in ctx.rationale_ids(r)]
                 ctx.extras["_pool_token_ids"] = vocab
         body = tuple(ctx.rng.choice(vocab) for _ in range(n))
         return after_label_instance(example, ctx, [Segment("rationale", body)])
@@ -115,7 +107,7 @@ class FillerAfterLabel(Variant):
         filler_ids = ctx.encode(self.filler)
         if len(filler_ids) != 1:
             raise ValueError(f"filler {self.filler!r} is {len(filler_ids)} tokens for this tokenizer; need 1")
-        n = len(rationale_ids(rationale, ctx))
+        n = len(ctx.rationale_ids(rationale))
         return after_label_instance(example, ctx, [Segment("filler", filler_ids * n)])
 
 
@@ -129,7 +121,7 @@ class OtherExampleCotAfterLabel(Variant):
         others = [r for r in ctx.rationale_pool if r.id != example.id]
         if not others:
             raise ValueError("other_example_cot_after_label needs rationales of at least two examples")
-        borrowed = rationale_ids(ctx.rng.choice(others), ctx)
+        borrowed = ctx.rationale_ids(ctx.rng.choice(others))
         return after_label_instance(example, ctx, [Segment("rationale", borrowed)])
 
 
@@ -145,7 +137,7 @@ class TruncatedCotAfterLabel(Variant):
             raise ValueError(f"fraction must be in [0, 1], got {self.fraction}")
 
     def build(self, example, rationale, ctx):
-        ids = rationale_ids(rationale, ctx)
+        ids = ctx.rationale_ids(rationale)
         return after_label_instance(example, ctx, [Segment("rationale", ids[: round(len(ids) * self.fraction)])])
 
 
@@ -162,8 +154,8 @@ class Multitask(Variant):
         return self.label_prefix
 
     def build(self, example, rationale, ctx):
-        label = TrainingInstance(example.id, prompt_ids(example, ctx, self.label_prefix),
-                                 (Segment("label", label_ids(example, ctx) + ctx.eos),))
-        expl = TrainingInstance(example.id, prompt_ids(example, ctx, self.rationale_prefix),
-                                (Segment("rationale", rationale_ids(rationale, ctx) + ctx.eos),))
+        label = TrainingInstance(example.id, ctx.prompt_ids(example, self.label_prefix),
+                                 (Segment("label", ctx.label_ids(example) + ctx.eos),))
+        expl = TrainingInstance(example.id, ctx.prompt_ids(example, self.rationale_prefix),
+                                (Segment("rationale", ctx.rationale_ids(rationale) + ctx.eos),))
         return [label, expl]

@@ -7,7 +7,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from cotdistill.configbase import StageConfig
-from cotdistill.variants.base import PromptFormat, Variant, make_variant
+from cotdistill.prompting import PromptFormat
+from cotdistill.variants.base import Variant, make_variant
 
 
 class VariantConfig(StageConfig):

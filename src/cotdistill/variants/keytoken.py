@@ -14,8 +14,10 @@ exactly.
 
 The scores come from ``BuildContext.extras[KEY_TOKEN_SCORES]``: example id -> one score per student rationale
 token. :func:`cotdistill.keytokens.prepare_key_token_extras` computes them (selector + scorer named in the
-variant's parameters; cached) and is called by the study runner before :func:`build_instances`. This module
-only reads them, so the variants registry never imports torch or a selector.
+variant's parameters; cached) and is called by training and the study runner before :func:`build_instances`.
+This module only reads them: selectors belong to the later keytokens stage, so the selector a variant names (and
+whether it needs a scorer) is checked there, by :func:`cotdistill.keytokens.variant_selector`, which the study's
+config check and training call before any work.
 """
 
 from __future__ import annotations
@@ -27,14 +29,7 @@ from typing import Any, ClassVar
 
 from cotdistill.data.example import Example
 from cotdistill.errors import DataError
-from cotdistill.variants.base import (
-    BuildContext,
-    Segment,
-    Variant,
-    after_label_instance,
-    rationale_ids,
-    register_variant,
-)
+from cotdistill.variants.base import BuildContext, Segment, Variant, after_label_instance, register_variant
 
 #: ``BuildContext.extras`` key of the per-token selector scores (example id -> list of floats).
 KEY_TOKEN_SCORES = "key_token_scores"
@@ -90,12 +85,6 @@ class ScoredKeyTokenVariant(Variant):
         validate_k(self.k)
         if self.order not in ORDERS:
             raise ValueError(f"order must be one of {ORDERS}, got {self.order!r}")
-        # Imported here: the selectors module imports this package's base, never the other way at import time.
-        from cotdistill.keytokens.selectors import make_selector
-
-        selector = make_selector(self.selector, self.selector_params, field_prefix="variant.params")
-        if selector.needs_model and not self.scorer:
-            raise ValueError(f"selector '{self.selector}' needs a scorer model (params.scorer)")
 
     def scores(self, example: Example, n_tokens: int, ctx: BuildContext) -> list[float]:
         table = ctx.extras.get(KEY_TOKEN_SCORES)
@@ -118,7 +107,7 @@ class KeyTokensAfterLabel(ScoredKeyTokenVariant):
     description = "Label, then the rationale's top-k tokens under a selector (e.g. integrated gradients), in order."
 
     def build(self, example, rationale, ctx):
-        ids = rationale_ids(rationale, ctx)
+        ids = ctx.rationale_ids(rationale)
         keep = top_k_positions(self.scores(example, len(ids), ctx), self.k)
         return after_label_instance(example, ctx, [Segment("rationale", tuple(ids[i] for i in keep))])
 
@@ -132,7 +121,7 @@ class MaskedKeyCotAfterLabel(ScoredKeyTokenVariant):
                    "`placeholder`).")
 
     def build(self, example, rationale, ctx):
-        ids = rationale_ids(rationale, ctx)
+        ids = ctx.rationale_ids(rationale)
         keys = set(top_k_positions(self.scores(example, len(ids), ctx), self.k))
         if self.placeholder is None:
             kept = tuple(t for i, t in enumerate(ids) if i not in keys)
@@ -165,6 +154,6 @@ class RandomKTokensAfterLabel(Variant):
         validate_k(self.k)
 
     def build(self, example, rationale, ctx):
-        ids = rationale_ids(rationale, ctx)
+        ids = ctx.rationale_ids(rationale)
         keep = sorted(ctx.rng.sample(range(len(ids)), resolve_k(self.k, len(ids))))
         return after_label_instance(example, ctx, [Segment("rationale", tuple(ids[i] for i in keep))])

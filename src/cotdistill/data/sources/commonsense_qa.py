@@ -15,13 +15,12 @@ from cotdistill.data.rows import (
     reject_generic_options,
     split_path,
 )
-from cotdistill.data.task_registry import TaskConfig, register_task
+from cotdistill.data.task_config import TaskConfig
 
 _CSQA_FILES = {"train": ("train_rand_split.jsonl",), "validation": ("dev_rand_split.jsonl",),
                "test": ("test_rand_split_no_answers.jsonl", "test_rand_split.jsonl")}
 
 
-@register_task("commonsense_qa")
 def load_commonsense_qa(cfg: TaskConfig) -> list[Example]:
     """CommonsenseQA (5 choices): hub tau/commonsense_qa or the release's *_rand_split.jsonl files."""
     reject_generic_options(cfg)

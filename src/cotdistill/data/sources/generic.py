@@ -9,7 +9,7 @@ from typing import Any
 from cotdistill.data.example import Example
 from cotdistill.data.jsonl import read_jsonl
 from cotdistill.data.rows import Rows, choices_from_value, get_field, letter, reject_fact, split_path
-from cotdistill.data.task_registry import TaskConfig, register_task
+from cotdistill.data.task_config import TaskConfig
 from cotdistill.errors import ConfigError
 from cotdistill.files import read_csv
 
@@ -79,7 +79,6 @@ def _generic_path(cfg: TaskConfig, suffix: str) -> Path:
     return split_path(cfg, {split: names})
 
 
-@register_task("jsonl")
 def load_jsonl_task(cfg: TaskConfig) -> list[Example]:
     """Any JSON-lines file (or folder of <split>.jsonl) read through `fields`."""
     reject_fact(cfg)
@@ -91,7 +90,6 @@ def load_jsonl_task(cfg: TaskConfig) -> list[Example]:
     return rows.examples
 
 
-@register_task("csv")
 def load_csv_task(cfg: TaskConfig) -> list[Example]:
     """Any CSV file with a header (or folder of <split>.csv) read through `fields`; choices as JSON or columns."""
     reject_fact(cfg)

@@ -14,13 +14,12 @@ from cotdistill.data.rows import (
     reject_generic_options,
     split_path,
 )
-from cotdistill.data.task_registry import TaskConfig, register_task
+from cotdistill.data.task_config import TaskConfig
 
 _OBQA_FILES = {"train": ("train.jsonl", "train_complete.jsonl"), "validation": ("dev.jsonl", "dev_complete.jsonl"),
                "test": ("test.jsonl", "test_complete.jsonl")}
 
 
-@register_task("openbookqa")
 def load_openbookqa(cfg: TaskConfig) -> list[Example]:
     """OpenBookQA (4 choices): hub allenai/openbookqa or the release's Data/Main/*.jsonl files."""
     reject_generic_options(cfg)

@@ -18,7 +18,7 @@ from cotdistill.data.rows import (
     split_inline_options,
     split_path,
 )
-from cotdistill.data.task_registry import TaskConfig, register_task
+from cotdistill.data.task_config import TaskConfig
 from cotdistill.errors import ConfigError
 
 _QUAREL_FILES = {"train": ("quarel-v1-train.jsonl",), "validation": ("quarel-v1-dev.jsonl",),
@@ -39,7 +39,6 @@ def _add_quarel_original(rows: Rows, line: int, rec: dict[str, Any]) -> None:
              answer=letter(index) if index is not None else None, meta=meta, names={"answer": "answer_index"})
 
 
-@register_task("quarel")
 def load_quarel(cfg: TaskConfig) -> list[Example]:
     """QuaRel (2 choices): hub community-datasets/quarel or quarel-v1-{train,dev,test}.jsonl (NI reconstruction auto-detected)."""
     reject_generic_options(cfg)
@@ -76,7 +75,6 @@ def _is_quarel_ni(path: Path) -> bool:
     return False
 
 
-@register_task("quarel_ni")
 def load_quarel_ni(cfg: TaskConfig) -> list[Example]:
     """QuaRel questions with gold labels recovered from Super-NaturalInstructions (splits all, dev, non_dev)."""
     reject_generic_options(cfg)

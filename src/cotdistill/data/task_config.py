@@ -1,4 +1,5 @@
-"""Task configs and the registry of task sources (each source registers itself in cotdistill.data.sources)."""
+"""Which task to load and how: :class:`TaskConfig`, and the signature of a task loader (the registry of tasks by
+name is :data:`cotdistill.data.tasks.TASKS`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from pydantic import Field, field_validator
 
 from cotdistill.configbase import StageConfig
 from cotdistill.data.example import Example
-from cotdistill.registry import Registry
 
 SPLITS = ("train", "validation", "test")
 _SPLIT_ALIASES = {"dev": "validation", "val": "validation", "valid": "validation"}
@@ -49,10 +49,5 @@ class TaskConfig(StageConfig):
         return _SPLIT_ALIASES.get(self.split, self.split)
 
 
+#: A task source: the examples of ``cfg``'s split (its docstring's first line describes the task).
 TaskLoader = Callable[[TaskConfig], list[Example]]
-TASKS: Registry[TaskLoader] = Registry("task")
-
-
-def register_task(name: str) -> Callable[[TaskLoader], TaskLoader]:
-    """Decorator adding ``loader(cfg) -> list[Example]`` to :data:`TASKS` under ``name``."""
-    return TASKS.register(name)
