@@ -36,7 +36,8 @@ import pandas as pd
 
 from cotdistill.errors import CotDistillError
 from cotdistill.study.config import load_study_config
-from cotdistill.study.runner import DONE_FILE, expand_grid, untrained_cells
+from cotdistill.study.grid import expand_grid, untrained_cells
+from cotdistill.study.layout import DONE_FILE
 from cotdistill.train.trainer import METADATA_FILE
 
 TRAIN_RESULT_COLUMNS = ("train_seconds", "final_loss", "target_tokens")
