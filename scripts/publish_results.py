@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cotdistill.study.runner import DONE_FILE
+from cotdistill.study.layout import DONE_FILE
 
 REPORT_FILES = ("report.md", "summary.csv", "comparisons.csv", "findings.csv", "per_seed_mcnemar.csv", "results.csv",
                 "predictions.parquet")

@@ -37,7 +37,9 @@ import pandas as pd
 from cotdistill.errors import CotDistillError
 from cotdistill.models import METADATA_FILE
 from cotdistill.study.config import load_study_config
-from cotdistill.study.runner import DONE_FILE, expand_grid, untrained_cells
+from cotdistill.models import METADATA_FILE
+from cotdistill.study.grid import expand_grid, untrained_cells
+from cotdistill.study.layout import DONE_FILE
 
 TRAIN_RESULT_COLUMNS = ("train_seconds", "final_loss", "target_tokens")
 PREDICTION_FIELDS = ("id", "gold", "pred", "correct")

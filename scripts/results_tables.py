@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from cotdistill.study.analysis import EXPLORATORY, with_row_labels
-from cotdistill.study.runner import UNTRAINED
+from cotdistill.study.grid import UNTRAINED
 from cotdistill.study.stats import format_p
 
 MODE_NAMES = {"label_first": "label-first", "reasoning_first": "reasoning-first"}

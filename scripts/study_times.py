@@ -18,18 +18,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from cotdistill.study.runner import DONE_FILE
+from cotdistill.study import layout
 
 
 def finished_cells(study: Path) -> pd.DataFrame:
     """One row per finished cell: its title's parts, recorded compute and training (minutes), attempts."""
     records = []
-    for directory in (study / "cells").glob("*"):
-        if not (directory / DONE_FILE).is_file():
-            continue
+    for directory in layout.finished_cell_dirs(study):
         try:
-            title = json.loads((directory / "cell.json").read_text())["title"]
-            manifest = json.loads((directory / "manifest.json").read_text())
+            title = json.loads((directory / layout.CELL_FILE).read_text())["title"]
+            manifest = json.loads((directory / layout.MANIFEST_FILE).read_text())
             timings = manifest["timings"]
             task, student, _variant, seed = title.split(" / ")
             records.append({"title": title, "task": task, "student": student, "seed": seed.removeprefix("seed "),
@@ -68,7 +66,7 @@ def main() -> None:
                         help="list each finished cell whose title starts with PREFIX, e.g. 'OpenBookQA / "
                              "SmolLM2-135M', instead of the per-seed totals")
     args = parser.parse_args()
-    if not (args.study / "cells").is_dir():
+    if not (args.study / layout.CELLS_DIR).is_dir():
         sys.exit(f"{args.study}: no cells/ directory (not a study output directory or published copy)")
     cells = finished_cells(args.study)
     if cells.empty:

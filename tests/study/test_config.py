@@ -7,7 +7,7 @@ import pytest
 from cotdistill.cli.main import main
 from cotdistill.errors import ConfigError
 from cotdistill.study.config import load_study_config
-from cotdistill.study.runner import expand_grid
+from cotdistill.study.grid import expand_grid
 
 
 @pytest.mark.parametrize("changes, key, words", [

@@ -8,8 +8,10 @@ import shutil
 import pytest
 
 from cotdistill.errors import DataError
+from cotdistill.study.grid import expand_grid
+from cotdistill.study.layout import DONE_FILE
+from cotdistill.study.provenance import host_info
 from cotdistill.study.reproduce import reproduce_cell, study_config_from_manifest
-from cotdistill.study.runner import DONE_FILE, expand_grid, host_info
 
 
 def _cells(reference):

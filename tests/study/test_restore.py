@@ -13,7 +13,9 @@ import pandas as pd
 
 from cotdistill.cli.main import main
 from cotdistill.study.config import load_study_config
-from cotdistill.study.runner import DONE_FILE, UNTRAINED_SEED, run_study
+from cotdistill.study.grid import UNTRAINED_SEED
+from cotdistill.study.layout import DONE_FILE
+from cotdistill.study.runner import run_study
 
 # Minutes on 2 cores: run by CI after the default suite (-m extended), not in it.
 pytestmark = pytest.mark.extended

@@ -16,8 +16,9 @@ import pytest
 
 from cotdistill.errors import CotDistillError
 from cotdistill.study.config import load_study_config
-from cotdistill.study.runner import (DONE_FILE, UNTRAINED, UNTRAINED_SEED, StudyRunner, expand_grid, run_study,
-                                     untrained_cells)
+from cotdistill.study.grid import UNTRAINED, UNTRAINED_SEED, expand_grid, untrained_cells
+from cotdistill.study.layout import DONE_FILE
+from cotdistill.study.runner import StudyRunner, run_study
 
 TIMING_COLUMNS = ["seconds_per_answer", "train_seconds", "eval_seconds"]
 
@@ -53,8 +54,8 @@ def test_same_cell_same_seed_gives_identical_metrics(tiny_study_run, tiny_study_
 
 def test_the_untrained_student_is_one_eval_only_cell_per_task_and_student(tiny_study_run, tiny_study_yaml):
     from cotdistill.evaluate import evaluate_student
-    from cotdistill.study.runner import load_task_data
     from cotdistill.models import load_student
+    from cotdistill.study.taskdata import load_task_data
 
     config, reference = tiny_study_run
     cfg = load_study_config(config)
@@ -133,7 +134,7 @@ def test_sigkilled_study_resumes_without_recomputing_and_matches_an_uninterrupte
 
 
 def test_only_runs_the_selected_cells_seed_by_seed(tiny_study_yaml, tmp_path):
-    from cotdistill.study.runner import select_cells
+    from cotdistill.study.grid import select_cells
 
     cfg = load_study_config(tiny_study_yaml({"seeds": [0, 1]}))
     runner = StudyRunner(cfg, tmp_path / "out", live=False, only={"variant": ["label_only"]})

@@ -12,7 +12,8 @@ from cotdistill.data.rationales import load_rationales
 from cotdistill.data.tasks import load_task
 from cotdistill.evaluate.config import load_eval_config
 from cotdistill.study.config import load_study_config
-from cotdistill.study.runner import expand_grid, load_task_data, untrained_cells
+from cotdistill.study.grid import expand_grid, untrained_cells
+from cotdistill.study.taskdata import load_task_data
 from cotdistill.train.model_card import dataset_ids
 from cotdistill.train.pipeline import TrainRunConfig
 

@@ -151,7 +151,7 @@ def sized_config(cfg: StudyConfig, size: DemoSize) -> StudyConfig:
 def predict_cell_seconds(cfg: StudyConfig, size: DemoSize, calibration: Calibration,
                          tokens_per_question: dict[str, float]) -> dict[str, float]:
     """Predicted seconds of each cell of ``cfg`` at ``size`` (by grid label), from the calibration's rates."""
-    from cotdistill.study.runner import expand_grid, untrained_cells
+    from cotdistill.study.grid import expand_grid, untrained_cells
 
     c = calibration
     seconds: dict[str, float] = {}
@@ -214,8 +214,8 @@ def calibrate(cfg: StudyConfig, data: Any, variant_label: str, *, steps: int = 3
 
     from cotdistill.evaluate import evaluate_student
     from cotdistill.hardware import cpu_capability
-    from cotdistill.study.runner import cpu_info
     from cotdistill.models import load_student
+    from cotdistill.study.provenance import cpu_info
     from cotdistill.train.trainer import resolve_bf16, train_student
     from cotdistill.variants.base import build_instances
 
@@ -276,8 +276,8 @@ def plan_demo(cfg: StudyConfig, output: Path, budget_seconds: float, *, started:
     """The sized demo config and its plan: read back from ``output`` when this budget was planned there before
     (so a rerun resumes the same cells), else calibrated and chosen now."""
     from cotdistill.files import write_json_atomic
-    from cotdistill.study.runner import load_task_data
     from cotdistill.models import load_tokenizer
+    from cotdistill.study.taskdata import load_task_data
 
     plan_path = output / PLAN_FILE
     if plan_path.is_file():

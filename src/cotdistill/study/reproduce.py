@@ -18,8 +18,10 @@ from typing import Any
 from cotdistill.errors import CotDistillError, DataError
 from cotdistill.study.config import (StudyConfig, StudyEvalConfig, StudyStudentConfig, StudyTaskConfig,
                                      StudyVariantConfig, validate_study)
-from cotdistill.study.runner import (CELL_FORMAT, DONE_FILE, UNTRAINED, expand_grid, host_info, library_versions,
-                                     run_study, untrained_cells)
+from cotdistill.study import layout
+from cotdistill.study.grid import CELL_FORMAT, UNTRAINED, expand_grid, untrained_cells
+from cotdistill.study.provenance import host_info, library_versions
+from cotdistill.study.runner import run_study
 from cotdistill.train.config import TrainConfig
 
 
@@ -98,11 +100,10 @@ def study_config_from_manifest(manifest: dict, *, source: str) -> StudyConfig:
 def reproduce_cell(cell_dir: str | Path, output_dir: str | Path) -> ReproduceResult:
     """Retrain and re-evaluate the finished cell in ``cell_dir`` into the study directory ``output_dir``."""
     cell_dir = Path(cell_dir)
-    manifest_path = cell_dir / "manifest.json"
-    done_path = cell_dir / DONE_FILE
+    manifest_path = cell_dir / layout.MANIFEST_FILE
     if not manifest_path.is_file():
-        raise DataError("not a study cell (no manifest.json)", path=cell_dir)
-    if not done_path.is_file():
+        raise DataError(f"not a study cell (no {layout.MANIFEST_FILE})", path=cell_dir)
+    if not layout.is_finished(cell_dir):
         raise DataError("the cell has not finished (no DONE file): nothing to compare with", path=cell_dir)
     if Path(output_dir).resolve() == cell_dir.parent.parent.resolve():
         raise CotDistillError("the rerun must go to another directory than the cell's own study",
@@ -116,8 +117,8 @@ def reproduce_cell(cell_dir: str | Path, output_dir: str | Path) -> ReproduceRes
                         "(was the manifest edited?)", path=manifest_path, field="config")
     run_study(cfg, output_dir, config_file=str(manifest_path), live=False,
               only={"variant": [UNTRAINED]} if untrained else None)
-    recorded = json.loads(done_path.read_text())["accuracy"]
-    rerun_dir = Path(output_dir) / "cells" / cell.key
-    rerun = json.loads((rerun_dir / DONE_FILE).read_text())["accuracy"]
+    recorded = layout.read_accuracy(cell_dir)
+    rerun_dir = layout.cell_dir(Path(output_dir), cell.key)
+    rerun = layout.read_accuracy(rerun_dir)
     return ReproduceResult({mode: (float(recorded[mode]), float(rerun[mode])) for mode in recorded}, rerun_dir,
                            environment_changes(manifest))

@@ -1,7 +1,12 @@
-"""One training run from one config: load the task and rationales, build the variant's instances, train, save."""
+"""One training run from one config: load the task and rationales, build the variant's instances, train, save.
+
+:func:`train_on_examples` is the one code path that turns loaded examples into a trained student: ``cotdistill
+train`` (:func:`run_training`) and every study cell (``cotdistill.study.runner``) call it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,17 +49,47 @@ def training_examples(cfg: TrainRunConfig, variant: Variant) -> tuple[list[Examp
     return examples, rationales
 
 
+def variant_record(variant: VariantConfig) -> dict[str, Any]:
+    """What ``cotdistill.json`` records about the variant a student was trained on and the prompt format it reads
+    (evaluation and the model card read the format back from it)."""
+    return {"variant": {"name": variant.name, "params": variant.params},
+            "prompt_format": {"label_style": variant.label_style, "show_choices": variant.show_choices}}
+
+
 def run_metadata(cfg: TrainRunConfig, n_examples: int, n_instances: int) -> dict[str, Any]:
     """What ``cotdistill.json`` records about the data a student was trained on."""
     return {
-        "variant": {"name": cfg.variant.name, "params": cfg.variant.params},
-        "prompt_format": {"label_style": cfg.variant.label_style, "show_choices": cfg.variant.show_choices},
+        **variant_record(cfg.variant),
         "task": cfg.task.model_dump(mode="json"),
         "rationales": cfg.rationales.model_dump(mode="json") if cfg.rationales is not None else None,
         "missing_rationales": cfg.missing_rationales,
         "n_examples": n_examples,
         "n_instances": n_instances,
     }
+
+
+def train_on_examples(examples: list[Example], rationales: dict[str, Rationale], variant: VariantConfig,
+                      student: StudentConfig, train: TrainConfig, output: str | Path, *,
+                      keytoken_cache: str | Path, metadata: Callable[[int], dict[str, Any]],
+                      on_instances: Callable[[int], None] | None = None, overwrite: bool = False,
+                      **train_kwargs: Any) -> TrainResult:
+    """Load the student, build ``variant``'s instances of ``examples`` (seeded by ``train.seed``; key-token scores
+    cached in ``keytoken_cache``) and train it into ``output`` (resumed if unfinished).
+
+    ``metadata(n_instances)`` is what ``cotdistill.json`` records about the data beside the training settings
+    (a rerun resumes only a run that recorded the same); ``on_instances(n_instances)`` is told once the instances
+    are built, before training starts.
+    """
+    built = variant.build_variant()
+    # Loaded once: the tokenizer builds the instances, the model is then trained on them.
+    model, tokenizer = load_student(student)
+    extras = prepare_key_token_extras(built, examples, rationales, tokenizer, cache_dir=keytoken_cache)
+    instances = build_instances(examples, rationales, built, tokenizer, seed=train.seed,
+                                prompt_format=variant.prompt_format(), extras=extras)
+    if on_instances is not None:
+        on_instances(len(instances))
+    return train_student(instances, student, train, output, metadata=metadata(len(instances)),
+                         student=(model, tokenizer), overwrite=overwrite, **train_kwargs)
 
 
 def run_training(cfg: TrainRunConfig, **train_kwargs: Any) -> TrainResult:
@@ -67,10 +102,7 @@ def run_training(cfg: TrainRunConfig, **train_kwargs: Any) -> TrainResult:
     variant = cfg.variant.build_variant()
     variant_selector(variant)  # a bad selector fails before the data and the student are loaded
     examples, rationales = training_examples(cfg, variant)
-    model, tokenizer = load_student(cfg.student)
-    extras = prepare_key_token_extras(variant, examples, rationales, tokenizer, cache_dir=cfg.keytoken_cache)
-    instances = build_instances(examples, rationales, variant, tokenizer, seed=cfg.train.seed,
-                                prompt_format=cfg.variant.prompt_format(), extras=extras)
-    metadata = run_metadata(cfg, len(examples), len(instances))
-    return train_student(instances, cfg.student, cfg.train, cfg.output, metadata=metadata,
-                         student=(model, tokenizer), overwrite=cfg.overwrite, **train_kwargs)
+    return train_on_examples(examples, rationales, cfg.variant, cfg.student, cfg.train, cfg.output,
+                             keytoken_cache=cfg.keytoken_cache, overwrite=cfg.overwrite,
+                             metadata=lambda n_instances: run_metadata(cfg, len(examples), n_instances),
+                             **train_kwargs)
