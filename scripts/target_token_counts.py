@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cotdistill.errors import CotDistillError
 from cotdistill.study.config import load_study_config
-from cotdistill.study.runner import load_task_data
+from cotdistill.study.taskdata import load_task_data
 from cotdistill.models.loading import load_tokenizer
 from cotdistill.train.batching import weight_for_kind
 from cotdistill.variants.base import build_instances

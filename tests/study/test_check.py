@@ -11,7 +11,7 @@ import pytest
 from cotdistill.cli.main import main
 from cotdistill.study.check import OFFLINE, OK, STEP_SECONDS, WARNING, check_study, teacher_finding
 from cotdistill.study.config import load_study_config
-from cotdistill.study.runner import expand_grid, untrained_cells
+from cotdistill.study.grid import expand_grid, untrained_cells
 
 
 def test_check_counts_the_cells_estimates_and_writes_nothing(tiny_study_yaml, tmp_path, capsys, monkeypatch):

@@ -27,7 +27,8 @@ from typing import Any
 
 from cotdistill.errors import CotDistillError
 from cotdistill.study.config import StudyConfig, StudyTaskConfig
-from cotdistill.study.runner import expand_grid, load_task_data, untrained_cells
+from cotdistill.study.grid import expand_grid, untrained_cells
+from cotdistill.study.taskdata import load_task_data
 from cotdistill.models.config import StudentConfig
 from cotdistill.train.model_card import dataset_ids
 
