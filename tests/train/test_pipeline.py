@@ -10,7 +10,8 @@ from train_helpers import tiny_examples, tiny_rationales
 
 from cotdistill.study.config import parse_study_config
 from cotdistill.study.runner import StudyRunner
-from cotdistill.train.config import StudentConfig, TrainConfig
+from cotdistill.models.config import StudentConfig
+from cotdistill.train.config import TrainConfig
 from cotdistill.train.pipeline import TrainRunConfig, run_training, train_on_examples, variant_record
 from cotdistill.variants.config import VariantConfig
 

@@ -12,7 +12,8 @@ from cotdistill.errors import ConfigError
 
 @app.command("study")
 def study(
-    config: Path = typer.Argument(..., help="Study YAML (tasks, students, variants, seeds, train, eval)."),
+    config: Path | None = typer.Argument(None, help="Study YAML (tasks, students, variants, seeds, train, eval); "
+                                                    "not needed with --status."),
     output: Path | None = typer.Option(None, "-o", "--output", help="Output directory (default: output_dir in "
                                                                      "the YAML). Rerunning resumes it."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write the report when the grid is done."),
@@ -26,11 +27,35 @@ def study(
     check: bool = typer.Option(False, "--check", help=(
         "Check instead of running: resolve every task source, student and teacher endpoint, count the cells and "
         "estimate GPU-hours and disk; trains nothing, writes nothing. Exit 2 when something is wrong.")),
+    status: Path | None = typer.Option(None, "--status", metavar="DIR", help=(
+        "Show where the study in DIR stands instead of running: cells done, running (worker, host, since, last "
+        "heartbeat), stale, left, and an ETA.")),
+    workers: int = typer.Option(1, "--workers", min=1, help=(
+        "Start this many worker processes on this machine, all on the one output directory (one GPU each where "
+        "there are GPUs, the CPU cores split otherwise); each cell runs once.")),
+    launcher: str | None = typer.Option(None, "--launcher", help=(
+        "Start the workers through a scheduler instead: 'slurm' (through submitit; settings from the YAML's "
+        "`slurm:` section and the --slurm-* flags).")),
+    slurm_partition: str | None = typer.Option(None, "--slurm-partition", help="Slurm partition."),
+    slurm_jobs: int | None = typer.Option(None, "--slurm-jobs", min=1, help="Worker jobs to submit."),
+    slurm_max_parallel: int | None = typer.Option(None, "--slurm-max-parallel", min=1,
+                                                  help="Most worker jobs running at once."),
+    slurm_gpus: int | None = typer.Option(None, "--slurm-gpus-per-cell", min=0, help="GPUs per worker job."),
+    slurm_time: int | None = typer.Option(None, "--slurm-time-limit", min=1,
+                                          help="Time limit per worker job, in minutes."),
+    lease_ttl: float = typer.Option(600.0, "--lease-ttl", min=1.0, help=(
+        "Seconds without a heartbeat after which a worker's cell counts as abandoned and another worker resumes "
+        "it (keep it well above the longest pause of a worker).")),
 ) -> None:
     """Train and evaluate every cell of a study once (finished cells are skipped), then write the report."""
     from cotdistill.study.config import load_study_config
     from cotdistill.study.runner import run_study
 
+    if status is not None:
+        _status(status, lease_ttl)
+        return
+    if config is None:
+        raise ConfigError("give the study YAML (or --status DIR)", field="config")
     cfg = load_study_config(config)
     if check:
         _check(cfg)
@@ -38,9 +63,47 @@ def study(
     out = output or (Path(cfg.output_dir) if cfg.output_dir else None)
     if out is None:
         raise ConfigError("give an output directory with -o (or output_dir in the YAML)", field="-o")
-    run_study(cfg, out, config_text=config.read_text(), config_file=str(config),
-              only=_parse_selection(only, "--only"), keep_weights=keep_weights)
+    selection = _parse_selection(only, "--only")
+    if launcher is not None or workers > 1:
+        from cotdistill.study.workers import WorkerArgs
+
+        args = WorkerArgs(str(config), str(out), selection, keep_weights, lease_ttl)
+        if launcher is not None:
+            _launch(cfg, args, launcher, {"partition": slurm_partition, "jobs": slurm_jobs,
+                                          "max_parallel": slurm_max_parallel, "gpus_per_cell": slurm_gpus,
+                                          "time_limit_min": slurm_time})
+            return
+        from cotdistill.study.workers import run_local_workers
+
+        codes = run_local_workers(args, workers)
+        if any(codes):
+            typer.echo(f"workers exited with {codes}; their logs: {out / 'workers'}", err=True)
+            raise typer.Exit(1)
+    else:
+        run_study(cfg, out, config_text=config.read_text(), config_file=str(config), only=selection,
+                  keep_weights=keep_weights, lease_ttl=lease_ttl)
     _finish(out, report)
+
+
+def _status(directory: Path, lease_ttl: float) -> None:
+    from cotdistill.study.status import study_status
+
+    for line in study_status(directory, ttl=lease_ttl).lines():
+        typer.echo(line)
+
+
+def _launch(cfg, args, launcher: str, flags: dict) -> None:
+    """Submit the workers to a scheduler and say where to follow them (the report: `cotdistill report` after)."""
+    from cotdistill.study.grid import expand_grid, untrained_cells
+    from cotdistill.study.workers import SlurmSettings, submit_slurm
+
+    if launcher != "slurm":
+        raise ConfigError(f"unknown launcher '{launcher}' (known: slurm)", field="--launcher")
+    base = cfg.slurm.model_dump() if cfg.slurm is not None else {}
+    settings = SlurmSettings(**{**base, **{k: v for k, v in flags.items() if v is not None}})
+    jobs = submit_slurm(args, settings, len(expand_grid(cfg)) + len(untrained_cells(cfg)))
+    typer.echo(f"submitted {len(jobs)} worker jobs ({jobs[0].job_id.split('_')[0]}); follow them with "
+               f"`cotdistill study --status {args.out}`, then `cotdistill report {args.out}`")
 
 
 def _check(cfg) -> None:

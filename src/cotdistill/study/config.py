@@ -20,6 +20,7 @@ from cotdistill.errors import ConfigError, CotDistillError
 from cotdistill.evaluate.config import EvalConfig
 from cotdistill.models import StudentConfig
 from cotdistill.teacher.config import PromptConfig, SamplingConfig, TeacherConfig
+from cotdistill.study.workers import SlurmSettings
 from cotdistill.train.config import TrainConfig
 from cotdistill.variants.base import Variant
 from cotdistill.variants.config import VariantConfig
@@ -175,6 +176,8 @@ class StudyConfig(StageConfig):
     notes: list[str] = Field(default_factory=list, description=(
         "Lines shown at the top of the report (e.g. how `cotdistill demo` sized itself); not part of the "
         "study's identity."))
+    slurm: SlurmSettings | None = Field(None, description=(
+        "How `cotdistill study --launcher slurm` asks Slurm for workers; not part of the study's identity."))
     family: list[FamilyComparison] | None = Field(
         None, description="The confirmatory comparisons, Holm-adjusted together across every task and student; "
                           "every other comparison of the report is exploratory and unadjusted. null: the "
@@ -194,7 +197,7 @@ class StudyConfig(StageConfig):
     def study_hash(self) -> str:
         # Notes and the family decide what the report says, not what a cell computes: changing them keeps the
         # study's record and tables. A variant without its own training settings hashes as before they existed.
-        resolved = self.model_dump(mode="json", exclude={"output_dir", "notes", "family"})
+        resolved = self.model_dump(mode="json", exclude={"output_dir", "notes", "family", "slurm"})
         for variant in resolved["variants"]:
             if not variant["train"]:
                 del variant["train"]
