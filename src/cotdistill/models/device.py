@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator
 
 from cotdistill.errors import ConfigError
 
@@ -27,20 +27,30 @@ if TYPE_CHECKING:
 
 _DEVICE_PATTERN = r"^(auto|cpu|mps|cuda(:[0-9]+)?)$"
 
-#: The type of every ``device`` config field.
-DeviceSetting = Annotated[str, Field(pattern=_DEVICE_PATTERN)]
-
 #: What a ``device`` field's description says, after the stage's own words.
 DEVICE_HELP = ("'auto' (CUDA if available, then MPS, then CPU), 'cpu', 'cuda', 'cuda:N' or 'mps'; a device that "
                "is not there is an error.")
+
+
+def _known_setting(setting: str) -> str:
+    if not re.match(_DEVICE_PATTERN, setting):
+        raise ValueError(f"unknown device '{setting}' (known: auto, cpu, cuda, cuda:N, mps)")
+    return setting
+
+
+#: The type of every ``device`` config field: a known setting (whether the device is there is checked when it is
+#: resolved, so a config written for a GPU machine still reads on a laptop).
+DeviceSetting = Annotated[str, AfterValidator(_known_setting)]
 
 
 def resolve_device(setting: str, *, field: str) -> torch.device:
     """The ``torch.device`` a device setting names; one that is not there is a ConfigError naming ``field``."""
     import torch
 
-    if not re.match(_DEVICE_PATTERN, setting):
-        raise ConfigError(f"unknown device '{setting}' ({DEVICE_HELP})", field=field)
+    try:
+        _known_setting(setting)
+    except ValueError as err:
+        raise ConfigError(str(err), field=field) from None
     mps_available = torch.backends.mps.is_available()
     if setting == "auto":
         if torch.cuda.is_available():

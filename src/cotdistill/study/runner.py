@@ -46,7 +46,7 @@ from cotdistill.data.rationale import Rationale, read_rationales
 from cotdistill.errors import ConfigError, CotDistillError, DataError
 from cotdistill.files import write_json_atomic
 from cotdistill.study.analysis import PREDICTION_COLUMNS, RESULT_COLUMNS
-from cotdistill.study.config import StudyConfig, StudyTaskConfig
+from cotdistill.study.config import EVAL_IDENTITY_EXCLUDE, TASK_IDENTITY_EXCLUDE, StudyConfig, StudyTaskConfig
 from cotdistill.study.progress import GridProgress
 from cotdistill.train.config import TrainConfig
 from cotdistill.variants.config import VariantConfig
@@ -107,11 +107,12 @@ def expand_grid(cfg: StudyConfig) -> list[Cell]:
                     train = cfg.train_config(v_index, seed)
                     resolved = {
                         "format": CELL_FORMAT,
-                        "task": task.model_dump(mode="json", exclude={"label"}),
+                        "task": task.model_dump(mode="json", exclude=TASK_IDENTITY_EXCLUDE),
                         "student": student.student_config().model_dump(mode="json"),
                         "variant": variant_cfg.model_dump(mode="json"),
                         "train": train.model_dump(mode="json"),
-                        "eval": {m: cfg.eval.config_for(m).model_dump(mode="json") for m in modes},
+                        "eval": {m: cfg.eval.config_for(m).model_dump(mode="json", exclude=EVAL_IDENTITY_EXCLUDE)
+                                 for m in modes},
                         "seed": seed,
                     }
                     cells.append(Cell(config_hash(resolved, 16), task.name, t_index, student.name, s_index, label,
@@ -136,10 +137,11 @@ def untrained_cells(cfg: StudyConfig) -> list[Cell]:
         for s_index, student in enumerate(cfg.students):
             resolved = {
                 "format": CELL_FORMAT, "untrained": True,
-                "task": task.model_dump(mode="json", exclude={"label"}),
+                "task": task.model_dump(mode="json", exclude=TASK_IDENTITY_EXCLUDE),
                 "student": student.student_config().model_dump(mode="json"),
                 "variant": variant_cfg.model_dump(mode="json"),
-                "eval": {"label_first": cfg.eval.config_for("label_first").model_dump(mode="json")},
+                "eval": {"label_first": cfg.eval.config_for("label_first").model_dump(
+                    mode="json", exclude=EVAL_IDENTITY_EXCLUDE)},
             }
             cells.append(Cell(config_hash(resolved, 16), task.name, t_index, student.name, s_index, UNTRAINED,
                               variant_cfg, UNTRAINED_SEED, ("label_first",), "label_first", False, resolved,
@@ -556,7 +558,7 @@ class StudyRunner:
         # Loaded once: the tokenizer builds the instances, the model is then trained on them.
         model, tokenizer = load_student(student_cfg)
         extras = prepare_key_token_extras(variant, data.train, data.rationales, tokenizer,
-                                          cache_dir=self.out / "keytoken_scores")
+                                          cache_dir=self.out / "keytoken_scores", device=self.cfg.device)
         instances = build_instances(data.train, data.rationales, variant, tokenizer, seed=cell.seed,
                                     prompt_format=prompt_format, extras=extras)
         self._phase(progress, training_phase(train_dir, len(instances), interrupted=finished is not None))
