@@ -57,7 +57,6 @@ def main() -> None:
         tokenizer = AutoTokenizer.from_pretrained(args.student)
     else:
         model, tokenizer = load_student(args.student)
-    model.to(args.device)
     examples = load_task(TaskConfig(name="openbookqa", split=args.split, path=args.data))[: args.questions]
     fmt = PromptFormat()
     on_gpu = args.device.startswith("cuda")
@@ -68,7 +67,7 @@ def main() -> None:
     def run(mode: str, variant: str, questions: list, max_new_tokens: int):
         return evaluate_student(model, tokenizer, questions, variant=make_variant(variant), prompt_format=fmt,
                                 config=EvalConfig(mode=mode, batch_size=args.batch_size, dtype=args.dtype,
-                                                  max_new_tokens=max_new_tokens))
+                                                  max_new_tokens=max_new_tokens, device=args.device))
 
     run("label_first", "cot_after_label", examples[:2], args.max_new_tokens)
     run("reasoning_first", "cot_before_label", examples[:2], 4)

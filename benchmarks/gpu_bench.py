@@ -213,7 +213,7 @@ def main() -> None:
         write_profile(prof, os.path.join(args.profile, "profile_bare_loop.txt"), device)
 
     model = model.to(torch.bfloat16)
-    eval_cfg = EvalConfig(mode="label_first", batch_size=args.eval_batch_size)
+    eval_cfg = EvalConfig(mode="label_first", batch_size=args.eval_batch_size, device=device)
     evaluate_student(model, tokenizer, eval_examples[:64], variant=variant, prompt_format=fmt, config=eval_cfg)
     sync()
     ev = evaluate_student(model, tokenizer, eval_examples, variant=variant, prompt_format=fmt, config=eval_cfg)

@@ -19,6 +19,7 @@ from cotdistill.evaluate.reasoning_first import evaluate_reasoning_first
 from cotdistill.evaluate.runtime import inference_context
 from cotdistill.files import write_text_atomic
 from cotdistill.models import METADATA_FILE, load_trained_student, recorded_prompt_format
+from cotdistill.models.device import place_model, resolve_device
 from cotdistill.prompting import PromptFormat
 from cotdistill.variants.base import Variant
 from cotdistill.variants.config import VariantConfig
@@ -41,10 +42,13 @@ class EvalResult:
 
 def evaluate_student(model: Any, tokenizer: Any, examples: Sequence[Example], *, variant: Variant,
                      prompt_format: PromptFormat, config: EvalConfig) -> EvalResult:
-    """Evaluate ``model`` on ``examples`` asked with ``variant.eval_prompt`` in ``config.mode``."""
+    """Evaluate ``model`` on ``examples`` asked with ``variant.eval_prompt`` in ``config.mode``, on
+    ``config.device`` (the model is moved there, in place, unless it is there already)."""
+    device = resolve_device(config.device, field="eval.device")
     examples = list(examples)[: config.limit] if config.limit is not None else list(examples)
     if not examples:
         raise DataError("no examples to evaluate")
+    model = place_model(model, device)
     prompts = [variant.eval_prompt(ex, prompt_format) for ex in examples]
     was_training = model.training
     model.eval()
@@ -63,7 +67,8 @@ def evaluate_student(model: Any, tokenizer: Any, examples: Sequence[Example], *,
     metrics = compute_metrics(predictions, config.mode)
     metrics["seconds"] = seconds
     metrics["seconds_per_answer"] = seconds / len(examples)
-    run = {"mode": config.mode, "precision": precision_name, **details, "variant": variant.name,
+    run = {"mode": config.mode, "device": str(device), "precision": precision_name, **details,
+           "variant": variant.name,
            "prompt_format": {"label_style": prompt_format.label_style, "show_choices": prompt_format.show_choices},
            "config": config.model_dump(mode="json")}
     return EvalResult(metrics=metrics, predictions=predictions, run=run)
@@ -123,6 +128,7 @@ def evaluate_trained_modes(student_dir: str | Path, task_cfg: TaskConfig, eval_c
     """Like :func:`evaluate_trained` for several modes (``{mode: output directory}``), loading the student once.
     Every output directory is checked before anything is computed."""
     student_dir = Path(student_dir)
+    device = resolve_device(eval_cfg.device, field="eval.device")
     for mode, out_dir in out_dirs.items():
         if mode not in EVAL_MODES:
             raise ConfigError(f"unknown evaluation mode '{mode}' (known: {', '.join(EVAL_MODES)})", field="eval.mode")
@@ -130,7 +136,7 @@ def evaluate_trained_modes(student_dir: str | Path, task_cfg: TaskConfig, eval_c
     if not student_dir.is_dir():
         raise DataError("trained student directory not found", path=student_dir)
     examples = load_task(task_cfg)
-    model, tokenizer, metadata = load_trained_student(student_dir)
+    model, tokenizer, metadata = load_trained_student(student_dir, device=device)
     variant_cfg = trained_variant_config(metadata, student_dir)
     variant = variant_cfg.build_variant()
     results = {}

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from cotdistill.configbase import StageConfig, read_yaml
+from cotdistill.models.device import DEVICE_HELP, DeviceSetting
 
 EvalMode = Literal["label_first", "reasoning_first"]
 EVAL_MODES: tuple[str, ...] = ("label_first", "reasoning_first")
@@ -34,6 +35,7 @@ class EvalConfig(StageConfig):
                     "else the model's own dtype; an fp32 model runs under bf16 autocast (its weights are not "
                     "changed).")
     limit: int | None = Field(None, ge=1, description="Evaluate only the first N examples (None: all).")
+    device: DeviceSetting = Field("auto", description="Where the student is evaluated: " + DEVICE_HELP)
 
 
 def load_eval_config(path: str | Path) -> EvalConfig:

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from cotdistill.errors import ConfigError
-from cotdistill.hardware import bf16_fast
+from cotdistill.models.device import bf16_autocast, model_device
 
 
 def pad_token_id(tokenizer: Any) -> int:
@@ -47,10 +47,6 @@ def right_pad(seqs: Sequence[Sequence[int]], pad_id: int, device: torch.device) 
     return ids.to(device), mask.to(device)
 
 
-def model_device(model: Any) -> torch.device:
-    return next(model.parameters()).device
-
-
 def cache_keyword(model: Any) -> str:
     """The forward argument (and output field) holding the KV cache: transformers 5 renamed ``past_key_values``
     to ``cache``; releases on either side of the rename are in the supported range."""
@@ -80,7 +76,7 @@ def inference_context(model: Any, setting: str) -> tuple[contextlib.AbstractCont
     if setting == "fp32" and weights != torch.float32:
         raise ConfigError(f"fp32 evaluation asked for, but the model's weights are {weights_name}; "
                           "load the model in fp32", field="eval.dtype")
-    wants_bf16 = setting == "bf16" or (setting == "auto" and bf16_fast(device))
+    wants_bf16 = setting == "bf16" or (setting == "auto" and bf16_autocast(device))
     if wants_bf16 and weights == torch.float32:
         return _bf16_autocast(device.type), "bf16"
     if setting == "bf16" and weights != torch.bfloat16:

@@ -18,6 +18,7 @@ from typing import Any
 from cotdistill.data.example import Example
 from cotdistill.errors import CotDistillError, DataError
 from cotdistill.models import load_trained_student, recorded_prompt_format
+from cotdistill.models.device import model_device, resolve_device
 from cotdistill.prompting import PromptFormat, encode_prompt, label_ids
 from cotdistill.variants.base import Variant
 
@@ -62,24 +63,25 @@ def logit_lens(model: Any, tokenizer: Any, examples: Sequence[Example], *, varia
         captured.append(output[0] if isinstance(output, tuple) else output)
 
     hooks = [embeddings.register_forward_hook(keep)] + [layer.register_forward_hook(keep) for layer in layers]
-    prob_sum = torch.zeros(len(layers) + 1, dtype=torch.float64)
-    rank_sum = torch.zeros(len(layers) + 1, dtype=torch.float64)
+    device = model_device(model)
+    prob_sum = torch.zeros(len(layers) + 1, dtype=torch.float64, device=device)
+    rank_sum = torch.zeros(len(layers) + 1, dtype=torch.float64, device=device)
     model.eval()
     try:
         for start in range(0, len(labelled), batch_size):
             batch = labelled[start:start + batch_size]
             prompts = [list(encode_prompt(tokenizer, variant.eval_prompt(ex, prompt_format))) for ex in batch]
-            gold = torch.tensor([label_ids(tokenizer, prompt_format, ex)[0] for ex in batch])
+            gold = torch.tensor([label_ids(tokenizer, prompt_format, ex)[0] for ex in batch], device=device)
             length = max(len(p) for p in prompts)
             pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
             # Right padding: the answer position is each prompt's own last token.
-            ids = torch.tensor([p + [pad] * (length - len(p)) for p in prompts])
-            mask = torch.tensor([[1] * len(p) + [0] * (length - len(p)) for p in prompts])
-            last = torch.tensor([len(p) - 1 for p in prompts])
+            ids = torch.tensor([p + [pad] * (length - len(p)) for p in prompts], device=device)
+            mask = torch.tensor([[1] * len(p) + [0] * (length - len(p)) for p in prompts], device=device)
+            last = torch.tensor([len(p) - 1 for p in prompts], device=device)
             captured.clear()
             with torch.no_grad():
                 model(input_ids=ids, attention_mask=mask)
-                rows = torch.arange(len(batch))
+                rows = torch.arange(len(batch), device=device)
                 for depth, hidden in enumerate(captured):
                     state = hidden[rows, last]
                             # The model norms its last layer's output before the head; the lens norms every layer's.
@@ -98,11 +100,12 @@ def logit_lens(model: Any, tokenizer: Any, examples: Sequence[Example], *, varia
 
 
 def logit_lens_of_student(path: str | Path, examples: Sequence[Example], *, name: str | None = None,
-                          batch_size: int = 8) -> LogitLensResult:
-    """The logit lens of a trained student directory, reading its variant and prompt format from its metadata."""
+                          batch_size: int = 8, device: str = "auto") -> LogitLensResult:
+    """The logit lens of a trained student directory, reading its variant and prompt format from its metadata;
+    the student runs on ``device`` (a device setting)."""
     from cotdistill.variants.base import make_variant
 
-    model, tokenizer, metadata = load_trained_student(path)
+    model, tokenizer, metadata = load_trained_student(path, device=resolve_device(device, field="device"))
     variant_meta = metadata.get("variant") or {}
     variant = make_variant(variant_meta.get("name", "label_only"), variant_meta.get("params"))
     prompt_format = PromptFormat(**recorded_prompt_format(metadata))

@@ -111,20 +111,21 @@ def variant_selector(variant: Variant, *, field_prefix: str = "variant.params") 
 
 
 def prepare_key_token_extras(variant: Variant, examples: Sequence[Example], rationales: dict[str, Rationale],
-                             tokenizer: Any, cache_dir: str | Path) -> dict[str, Any]:
+                             tokenizer: Any, cache_dir: str | Path, *, device: Any = "auto") -> dict[str, Any]:
     """The ``extras`` that :func:`cotdistill.variants.build_instances` needs for ``variant``.
 
     For the selector-based key-token variants: scores of every example's rationale by the variant's selector and
     scorer (read from / added to the cache in ``cache_dir``), aggregated to words and spread over the *student's*
     rationale tokens (``tokenizer``). Every other variant (``random_k_tokens_after_label`` included) needs none:
-    returns ``{}``. Examples without a rationale are skipped (``build_instances`` reports them).
+    returns ``{}``. Examples without a rationale are skipped (``build_instances`` reports them). ``device`` (a
+    device setting or a ``torch.device``) is where the scorer runs.
     """
     selector = variant_selector(variant)
     if selector is None:
         return {}
     from cotdistill.keytokens.words import student_token_scores
 
-    scorer = Scorer.from_spec(variant.scorer, order=variant.order) if selector.needs_model else None
+    scorer = Scorer.from_spec(variant.scorer, order=variant.order, device=device) if selector.needs_model else None
     scored = [ex for ex in examples if ex.id in rationales]
     scores = score_rationales(selector, scored, rationales, scorer=scorer, cache=ScoreCache(cache_dir))
     return {KEY_TOKEN_SCORES: {eid: student_token_scores(rationales[eid].text, s.word_scores, tokenizer)

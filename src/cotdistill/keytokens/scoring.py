@@ -29,6 +29,7 @@ from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale
 from cotdistill.errors import ConfigError, DataError
 from cotdistill.models import load_student, load_trained_student, read_metadata, recorded_prompt_format
+from cotdistill.models.device import as_device, model_device, place_model
 from cotdistill.prompting import (
     ANSWER_MARKER,
     RATIONALE_MARKER,
@@ -95,12 +96,13 @@ class Scorer:
     """A model + tokenizer and how they read rationales; loads the model only when something must be computed.
 
     ``scorer_id`` identifies the model in the score cache; ``batch_size`` is the number of sequences per
-    forward pass.
+    forward pass; ``device`` (a device setting or a ``torch.device``) is where the model is moved, once, and where
+    every batch is built.
     """
 
     def __init__(self, model: Any = None, tokenizer: Any = None, *, scorer_id: str, order: Order = "rationale_first",
                  prompt_format: PromptFormat | None = None, batch_size: int = 16,
-                 loader: Callable[[], tuple[Any, Any]] | None = None):
+                 loader: Callable[[], tuple[Any, Any]] | None = None, device: Any = "auto"):
         if order not in ("rationale_first", "label_first"):
             raise ConfigError(f"order must be 'rationale_first' or 'label_first', got {order!r}", field="order")
         if (model is None) != (tokenizer is None) or (model is None and loader is None):
@@ -109,6 +111,7 @@ class Scorer:
         self.order = order
         self.prompt_format = prompt_format or PromptFormat()
         self.batch_size = max(1, batch_size)
+        self.device = as_device(device, field="scorer.device")
         self._loader = loader
         self._model = None
         self._tokenizer = tokenizer
@@ -116,32 +119,37 @@ class Scorer:
             self._set_model(model)
 
     @classmethod
-    def from_spec(cls, spec: Any, *, order: Order = "rationale_first", batch_size: int = 16) -> Scorer:
+    def from_spec(cls, spec: Any, *, order: Order = "rationale_first", batch_size: int = 16,
+                  device: Any = "auto") -> Scorer:
         """A scorer from a student spec: a trained-student directory (its prompt format is used) or anything
-        :func:`cotdistill.models.load_student` accepts (alias, hub id, model directory, ``StudentConfig``)."""
+        :func:`cotdistill.models.load_student` accepts (alias, hub id, model directory, ``StudentConfig``), loaded
+        onto ``device`` (a device setting or a ``torch.device``)."""
+        device = as_device(device, field="scorer.device")
         if not isinstance(spec, str):
             def load_config():
-                return load_student(spec)
+                return load_student(spec, device=device)
 
-            return cls(scorer_id=f"{spec.model}@{spec.dtype}", order=order, batch_size=batch_size, loader=load_config)
+            return cls(scorer_id=f"{spec.model}@{spec.dtype}", order=order, batch_size=batch_size, loader=load_config,
+                       device=device)
         metadata = read_metadata(Path(spec).expanduser())
         if metadata is not None:
             prompt_format = PromptFormat(**recorded_prompt_format(metadata))
             scorer_id = f"{Path(spec).expanduser().resolve()}#{config_hash(metadata)}"
 
             def load_trained():
-                model, tokenizer, _ = load_trained_student(spec)
+                model, tokenizer, _ = load_trained_student(spec, device=device)
                 return model, tokenizer
 
             return cls(scorer_id=scorer_id, order=order, prompt_format=prompt_format, batch_size=batch_size,
-                       loader=load_trained)
+                       loader=load_trained, device=device)
 
         def load_base():
-            return load_student(spec)
+            return load_student(spec, device=device)
 
-        return cls(scorer_id=spec, order=order, batch_size=batch_size, loader=load_base)
+        return cls(scorer_id=spec, order=order, batch_size=batch_size, loader=load_base, device=device)
 
     def _set_model(self, model: Any) -> None:
+        model = place_model(model, self.device)
         model.eval()
         # Attributions need gradients with respect to inputs only.
         model.requires_grad_(False)
@@ -233,8 +241,11 @@ class Scorer:
             mask[r, : len(row)] = 1
             target[r, : len(row)] = torch.tensor(tgt)
         cols = list(zip(*splice, strict=True)) if splice else [(), (), (), ()]
-        as_long = [torch.tensor(c, dtype=torch.long) for c in cols]
-        return Packed(ids, mask, target, row_variant, variant_rows, gold_rows, *as_long)
+        device = model_device(self.model)
+        # Filled row by row on the CPU, then moved to the model's device once per batch.
+        as_long = [torch.tensor(c, dtype=torch.long, device=device) for c in cols]
+        return Packed(ids.to(device), mask.to(device), target.to(device), row_variant, variant_rows, gold_rows,
+                      *as_long)
 
     def _head_logprobs(self, hidden: Any, packed: Packed) -> Any:
         """Per row: the sum of the log-probabilities of its target tokens."""
@@ -247,7 +258,8 @@ class Scorer:
         if cap:
             logits = torch.tanh(logits / cap) * cap
         token_lp = logits.log_softmax(-1).gather(1, packed.ids[rows, positions + 1].unsqueeze(1)).squeeze(1)
-        return torch.zeros(packed.ids.shape[0], dtype=token_lp.dtype).index_add(0, rows, token_lp)
+        per_row = torch.zeros(packed.ids.shape[0], dtype=token_lp.dtype, device=token_lp.device)
+        return per_row.index_add(0, rows, token_lp)
 
     def _objectives(self, row_scores: Any, packed: Packed) -> Any:
         import torch
@@ -286,11 +298,12 @@ class Scorer:
 
         embed = self.model.get_input_embeddings()
         longest = max(inp.n_tokens for inp in inputs)
-        out = torch.zeros(len(inputs), longest, embed.weight.shape[1])
+        device = embed.weight.device
+        out = torch.zeros(len(inputs), longest, embed.weight.shape[1], device=device)
         with torch.no_grad():
             for b, inp in enumerate(inputs):
                 if inp.n_tokens:
-                    out[b, : inp.n_tokens] = embed(torch.tensor(inp.token_ids)).float()
+                    out[b, : inp.n_tokens] = embed(torch.tensor(inp.token_ids, device=device)).float()
         return out
 
     def objective_of_embeddings(self, inputs: Sequence[ScoringInput], rationale_embeds: Any) -> Any:
@@ -307,8 +320,9 @@ class Scorer:
         embed = self.model.get_input_embeddings()
         dtype = embed.weight.dtype
         base = embed(packed.ids).detach().repeat(copies, 1, 1)
-        offsets_rows = torch.arange(copies).repeat_interleave(len(packed.splice_row)) * n_rows
-        offsets_vars = torch.arange(copies).repeat_interleave(len(packed.splice_row)) * len(inputs)
+        copy_index = torch.arange(copies, device=packed.ids.device).repeat_interleave(len(packed.splice_row))
+        offsets_rows = copy_index * n_rows
+        offsets_vars = copy_index * len(inputs)
         rows = packed.splice_row.repeat(copies) + offsets_rows
         sources = packed.splice_variant.repeat(copies) + offsets_vars
         values = rationale_embeds[sources, packed.splice_token.repeat(copies)]

@@ -24,6 +24,7 @@ from typing import Any
 
 from cotdistill.errors import ConfigError
 from cotdistill.models.config import StudentConfig
+from cotdistill.models.device import as_device, place_model
 from cotdistill.registry import Registry
 
 _DTYPES = {"bf16": "bfloat16", "fp32": "float32"}
@@ -214,17 +215,21 @@ def load_tokenizer(spec: StudentConfig | str) -> Any:
     return prepare_tokenizer_for_training(tokenizer)
 
 
-def load_student(spec: StudentConfig | str) -> tuple[Any, Any]:
+def load_student(spec: StudentConfig | str, *, device: Any = None) -> tuple[Any, Any]:
     """``(model, tokenizer)`` of a student, as a plain trainable ``PreTrainedModel`` in ``spec.dtype``.
 
-    LoRA (``spec.lora``) is applied by the trainer, not here, so this returns the base model.
+    ``device`` (a ``torch.device`` or a device setting such as ``"auto"``; ``None``: the CPU it is built on) is
+    where the model is moved, once, after loading. LoRA (``spec.lora``) is applied by the trainer, not here, so
+    this returns the base model.
     """
     cfg = as_student_config(spec)
+    device = as_device(device)
     if cfg.model == TINY_ALIAS:
         from cotdistill.models.tiny import build_tiny_model
 
         tokenizer = load_tokenizer(cfg)
-        return _cast(build_tiny_model(len(tokenizer), seed=cfg.tiny_seed), cfg.dtype), tokenizer
+        model = _cast(build_tiny_model(len(tokenizer), seed=cfg.tiny_seed), cfg.dtype)
+        return place_model(model, device), tokenizer
     from transformers import AutoModelForCausalLM
 
     location = resolve_pretrained_dir(cfg)
@@ -236,4 +241,4 @@ def load_student(spec: StudentConfig | str) -> tuple[Any, Any]:
         raise ConfigError(f"cannot load a model from '{cfg.model}': {err}", field="student.model") from None
     if is_flagged_quantized(model):
         model = rebuild_plain_model(model)
-    return model, load_tokenizer(cfg)
+    return place_model(model, device), load_tokenizer(cfg)

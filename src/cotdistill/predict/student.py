@@ -28,6 +28,7 @@ from cotdistill.evaluate.label_first import evaluate_label_first
 from cotdistill.evaluate.reasoning_first import evaluate_reasoning_first
 from cotdistill.evaluate.runtime import inference_context
 from cotdistill.models import load_trained_student
+from cotdistill.models.device import resolve_device
 from cotdistill.predict.questions import as_examples
 from cotdistill.prompting import PromptFormat
 from cotdistill.variants.base import Variant
@@ -58,12 +59,14 @@ class Student:
     prompt_format: PromptFormat
 
     @classmethod
-    def load(cls, directory: str | Path) -> Student:
-        """Load a directory written by ``cotdistill train`` (model, tokenizer, ``cotdistill.json``)."""
+    def load(cls, directory: str | Path, *, device: str = "auto") -> Student:
+        """Load a directory written by ``cotdistill train`` (model, tokenizer, ``cotdistill.json``) onto ``device``
+        (a device setting: 'auto', 'cpu', 'cuda', ...); every answer is computed there."""
+        target = resolve_device(device, field="device")
         directory = Path(directory)
         if not directory.is_dir():
             raise DataError("trained student directory not found", path=directory)
-        model, tokenizer, metadata = load_trained_student(directory)
+        model, tokenizer, metadata = load_trained_student(directory, device=target)
         variant_cfg = trained_variant_config(metadata, directory)
         return cls(model=model, tokenizer=tokenizer, metadata=metadata, directory=directory,
                    variant=variant_cfg.build_variant(), prompt_format=variant_cfg.prompt_format())
@@ -85,7 +88,8 @@ class Student:
 
         ``questions`` are mappings read like lines of the generic jsonl task (``question``, ``choices``,
         optional ``id`` and ``context``; ``fields`` renames them) or :class:`Example` objects. ``config`` sets the
-        batch size, scoring, precision and (reasoning-first) ``max_new_tokens`` as for ``cotdistill eval``.
+        batch size, scoring, precision and (reasoning-first) ``max_new_tokens`` as for ``cotdistill eval``; the
+        device is the one the student was loaded onto.
         """
         if mode not in EVAL_MODES:
             raise ConfigError(f"unknown mode '{mode}' (choose {', '.join(EVAL_MODES)})", field="mode")

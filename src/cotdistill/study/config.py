@@ -19,11 +19,18 @@ from cotdistill.data.tasks import TASKS, TaskConfig
 from cotdistill.errors import ConfigError, CotDistillError
 from cotdistill.evaluate.config import EvalConfig
 from cotdistill.models import StudentConfig
+from cotdistill.models.device import DEVICE_HELP, DeviceSetting, resolve_device
 from cotdistill.teacher.config import PromptConfig, SamplingConfig, TeacherConfig
 from cotdistill.study.workers import SlurmSettings
 from cotdistill.train.config import TrainConfig
 from cotdistill.variants.base import Variant
 from cotdistill.variants.config import VariantConfig
+
+
+#: Where a stage runs is not what it computes: the device settings are left out of the cell keys (a cell run on
+#: the CPU is the same cell on a GPU; its evaluation records the device it ran on) and of the study hash.
+TASK_IDENTITY_EXCLUDE: dict[str, Any] = {"label": True, "teacher": {"teacher": {"device"}}}
+EVAL_IDENTITY_EXCLUDE = {"device"}
 
 
 class StudyTeacherConfig(StageConfig):
@@ -173,6 +180,9 @@ class StudyConfig(StageConfig):
     train: TrainConfig = Field(default_factory=TrainConfig, description="Training settings (seed: from `seeds`).")
     eval: StudyEvalConfig = Field(default_factory=StudyEvalConfig, description="Evaluation settings per mode.")
     output_dir: str | None = Field(None, description="Where results go (the CLI's -o overrides it).")
+    device: DeviceSetting = Field("auto", description=(
+        "Where every cell's evaluation, key-token scorer and local teacher run, unless that stage sets its own "
+        "`device` (eval.label_first.device, ...; training: Trainer places the model itself): " + DEVICE_HELP))
     notes: list[str] = Field(default_factory=list, description=(
         "Lines shown at the top of the report (e.g. how `cotdistill demo` sized itself); not part of the "
         "study's identity."))
@@ -184,6 +194,26 @@ class StudyConfig(StageConfig):
                           "comparisons behind the paper's three findings among the grid's variants (CoT after vs "
                           "before the label; shuffled vs coherent CoT after the label; each key-token variant vs "
                           "random tokens of the same k and vs the full CoT).")
+
+    @model_validator(mode="after")
+    def _stages_run_on_the_study_device(self) -> StudyConfig:
+        # A stage that names its own device keeps it; the others are given the study's when the config is read.
+        stages = [self.eval.label_first, self.eval.reasoning_first]
+        stages += [task.teacher.teacher for task in self.tasks if task.teacher is not None]
+        for stage in stages:
+            if "device" not in stage.model_fields_set:
+                stage.device = self.device
+                stage.model_fields_set.discard("device")
+        return self
+
+    def device_settings(self) -> dict[str, str]:
+        """The device of every stage that runs a model, by YAML key (after the study's device is applied)."""
+        settings = {"device": self.device}
+        settings.update({f"eval.{mode}.device": self.eval.config_for(mode).device
+                         for mode in ("label_first", "reasoning_first")})
+        settings.update({f"tasks[{i}].teacher.teacher.device": task.teacher.teacher.device
+                         for i, task in enumerate(self.tasks) if task.teacher is not None})
+        return settings
 
     def variant_entries(self) -> list[tuple[int, str, VariantConfig]]:
         """(index in `variants`, label, config) of every variant of the grid, k values expanded."""
@@ -197,7 +227,10 @@ class StudyConfig(StageConfig):
     def study_hash(self) -> str:
         # Notes and the family decide what the report says, not what a cell computes: changing them keeps the
         # study's record and tables. A variant without its own training settings hashes as before they existed.
-        resolved = self.model_dump(mode="json", exclude={"output_dir", "notes", "family", "slurm"})
+        resolved = self.model_dump(mode="json", exclude={
+            "output_dir": True, "notes": True, "family": True, "device": True, "slurm": True,
+            "eval": {mode: EVAL_IDENTITY_EXCLUDE for mode in ("label_first", "reasoning_first")},
+            "tasks": {"__all__": {"teacher": TASK_IDENTITY_EXCLUDE["teacher"]}}})
         for variant in resolved["variants"]:
             if not variant["train"]:
                 del variant["train"]
@@ -271,6 +304,11 @@ def validate_study(cfg: StudyConfig, *, source: str = "<config>") -> None:
         template = task.teacher.prompt.template if task.teacher is not None else None
         if template is not None and not Path(template).is_file():
             raise _error(source, f"tasks[{i}].teacher.prompt.template", f"not found: {template}")
+    for key, setting in cfg.device_settings().items():
+        try:
+            resolve_device(setting, field=key)
+        except CotDistillError as err:
+            raise _rekey(err, source, key) from None
     for i, student in enumerate(cfg.students):
         model = student.model
         if model == TINY_ALIAS or model in PACKAGED_STUDENTS:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from cotdistill.configbase import config_hash
 from cotdistill.errors import ConfigError
-from cotdistill.study.config import StudyConfig
+from cotdistill.study.config import EVAL_IDENTITY_EXCLUDE, TASK_IDENTITY_EXCLUDE, StudyConfig
 from cotdistill.train.config import TrainConfig
 from cotdistill.variants.config import VariantConfig
 
@@ -63,11 +63,12 @@ def expand_grid(cfg: StudyConfig) -> list[Cell]:
                     train = cfg.train_config(v_index, seed)
                     resolved = {
                         "format": CELL_FORMAT,
-                        "task": task.model_dump(mode="json", exclude={"label"}),
+                        "task": task.model_dump(mode="json", exclude=TASK_IDENTITY_EXCLUDE),
                         "student": student.student_config().model_dump(mode="json"),
                         "variant": variant_cfg.model_dump(mode="json"),
                         "train": train.model_dump(mode="json"),
-                        "eval": {m: cfg.eval.config_for(m).model_dump(mode="json") for m in modes},
+                        "eval": {m: cfg.eval.config_for(m).model_dump(mode="json", exclude=EVAL_IDENTITY_EXCLUDE)
+                                 for m in modes},
                         "seed": seed,
                     }
                     cells.append(Cell(config_hash(resolved, 16), task.name, t_index, student.name, s_index, label,
@@ -92,10 +93,11 @@ def untrained_cells(cfg: StudyConfig) -> list[Cell]:
         for s_index, student in enumerate(cfg.students):
             resolved = {
                 "format": CELL_FORMAT, "untrained": True,
-                "task": task.model_dump(mode="json", exclude={"label"}),
+                "task": task.model_dump(mode="json", exclude=TASK_IDENTITY_EXCLUDE),
                 "student": student.student_config().model_dump(mode="json"),
                 "variant": variant_cfg.model_dump(mode="json"),
-                "eval": {"label_first": cfg.eval.config_for("label_first").model_dump(mode="json")},
+                "eval": {"label_first": cfg.eval.config_for("label_first").model_dump(
+                    mode="json", exclude=EVAL_IDENTITY_EXCLUDE)},
             }
             cells.append(Cell(config_hash(resolved, 16), task.name, t_index, student.name, s_index, UNTRAINED,
                               variant_cfg, UNTRAINED_SEED, ("label_first",), "label_first", False, resolved,

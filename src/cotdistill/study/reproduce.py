@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cotdistill.errors import CotDistillError, DataError
+from cotdistill.models.device import resolve_device
 from cotdistill.study.config import (StudyConfig, StudyEvalConfig, StudyStudentConfig, StudyTaskConfig,
                                      StudyVariantConfig, validate_study)
 from cotdistill.study import layout
@@ -59,8 +60,9 @@ def environment_changes(manifest: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     return changes
 
 
-def study_config_from_manifest(manifest: dict, *, source: str) -> StudyConfig:
-    """The one-cell study whose only cell has the manifest's resolved config (and therefore its key)."""
+def study_config_from_manifest(manifest: dict, *, source: str, device: str = "auto") -> StudyConfig:
+    """The one-cell study whose only cell has the manifest's resolved config (and therefore its key), run on
+    ``device`` (a device setting: not part of a cell's config)."""
     resolved = manifest.get("config")
     if not isinstance(resolved, dict):
         raise DataError("no resolved cell config in the manifest", path=source, field="config")
@@ -75,7 +77,7 @@ def study_config_from_manifest(manifest: dict, *, source: str) -> StudyConfig:
             cfg = StudyConfig(
                 name=f"reproduce {Path(source).parent.name}", tasks=[StudyTaskConfig(**resolved["task"])],
                 students=[StudyStudentConfig(**resolved["student"])], variants=[variant],
-                baseline=variant.name_or_label, eval=StudyEvalConfig(**eval_sections))
+                baseline=variant.name_or_label, eval=StudyEvalConfig(**eval_sections), device=device)
             validate_study(cfg, source=source)
             return cfg
         cfg = StudyConfig(
@@ -89,6 +91,7 @@ def study_config_from_manifest(manifest: dict, *, source: str) -> StudyConfig:
             eval=StudyEvalConfig(**eval_sections,
                                  reasoning_first_for_all="reasoning_first" in eval_sections
                                  and variant.build_variant().answer_first),
+            device=device,
         )
     except (KeyError, TypeError, ValueError) as err:
         raise DataError(f"the manifest's cell config cannot be read back: {err}", path=source,
@@ -97,8 +100,10 @@ def study_config_from_manifest(manifest: dict, *, source: str) -> StudyConfig:
     return cfg
 
 
-def reproduce_cell(cell_dir: str | Path, output_dir: str | Path) -> ReproduceResult:
-    """Retrain and re-evaluate the finished cell in ``cell_dir`` into the study directory ``output_dir``."""
+def reproduce_cell(cell_dir: str | Path, output_dir: str | Path, *, device: str = "auto") -> ReproduceResult:
+    """Retrain and re-evaluate the finished cell in ``cell_dir`` into the study directory ``output_dir``; its
+    evaluation, key-token scorer and local teacher run on ``device`` (a device setting)."""
+    resolve_device(device, field="device")  # a device that is not there fails before anything is read
     cell_dir = Path(cell_dir)
     manifest_path = cell_dir / layout.MANIFEST_FILE
     if not manifest_path.is_file():
@@ -109,7 +114,7 @@ def reproduce_cell(cell_dir: str | Path, output_dir: str | Path) -> ReproduceRes
         raise CotDistillError("the rerun must go to another directory than the cell's own study",
                               field="--output")
     manifest = json.loads(manifest_path.read_text())
-    cfg = study_config_from_manifest(manifest, source=str(manifest_path))
+    cfg = study_config_from_manifest(manifest, source=str(manifest_path), device=device)
     untrained = bool(manifest["config"].get("untrained"))
     (cell,) = untrained_cells(cfg) if untrained else expand_grid(cfg)
     if cell.key != cell_dir.name:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from cotdistill.configbase import StageConfig
+from cotdistill.models.device import DEVICE_HELP, DeviceSetting
 from cotdistill.data.tasks import TaskConfig
 from cotdistill.teacher.backends.base import SamplingParams
 
@@ -26,6 +27,7 @@ class TeacherConfig(StageConfig):
         "local: a packaged alias, model directory or hub id (as for students); openai: the server's model name."))
     dtype: Literal["auto", "bf16", "fp32"] = Field("bf16", description="local: weights and compute dtype.")
     batch_size: int = Field(16, ge=1, description="local: prompts generated together (left-padded).")
+    device: DeviceSetting = Field("auto", description="local: where the teacher runs: " + DEVICE_HELP)
     base_url: str = Field("http://127.0.0.1:8000/v1", description="openai: server URL up to and including /v1.")
     api_key_env: str | None = Field("OPENAI_API_KEY", description=(
         "openai: name of the environment variable holding the API key (the key itself is never configured); "

@@ -72,18 +72,19 @@ def train_on_examples(examples: list[Example], rationales: dict[str, Rationale],
                       student: StudentConfig, train: TrainConfig, output: str | Path, *,
                       keytoken_cache: str | Path, metadata: Callable[[int], dict[str, Any]],
                       on_instances: Callable[[int], None] | None = None, overwrite: bool = False,
-                      **train_kwargs: Any) -> TrainResult:
+                      keytoken_device: Any = "auto", **train_kwargs: Any) -> TrainResult:
     """Load the student, build ``variant``'s instances of ``examples`` (seeded by ``train.seed``; key-token scores
     cached in ``keytoken_cache``) and train it into ``output`` (resumed if unfinished).
 
     ``metadata(n_instances)`` is what ``cotdistill.json`` records about the data beside the training settings
     (a rerun resumes only a run that recorded the same); ``on_instances(n_instances)`` is told once the instances
-    are built, before training starts.
+    are built, before training starts. ``keytoken_device`` is where a key-token scorer runs.
     """
     built = variant.build_variant()
     # Loaded once: the tokenizer builds the instances, the model is then trained on them.
     model, tokenizer = load_student(student)
-    extras = prepare_key_token_extras(built, examples, rationales, tokenizer, cache_dir=keytoken_cache)
+    extras = prepare_key_token_extras(built, examples, rationales, tokenizer, cache_dir=keytoken_cache,
+                                      device=keytoken_device)
     instances = build_instances(examples, rationales, built, tokenizer, seed=train.seed,
                                 prompt_format=variant.prompt_format(), extras=extras)
     if on_instances is not None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from cotdistill.errors import ConfigError
 from cotdistill.models import StudentConfig, load_student
+from cotdistill.models.device import model_device, place_model, resolve_device
 from cotdistill.teacher.backends.base import (
     TEACHER_BACKENDS,
     GenerationOutcome,
@@ -37,16 +38,20 @@ class LocalBackend(TeacherBackend):
     """``model`` is a student-resolver spec; pass ``model_and_tokenizer`` to use objects already loaded.
 
     ``ignore_eos`` generates exactly ``max_new_tokens`` per answer (throughput benchmarks compare equal work);
-    ``share_prefix`` computes the prompts' common token prefix once (off: plain left padding).
+    ``share_prefix`` computes the prompts' common token prefix once (off: plain left padding). ``device`` is a
+    device setting (``auto``, ``cpu``, ``cuda``, ...): the model is moved there once and every batch is built there.
     """
 
     name = "local"
 
     def __init__(self, model: str, *, dtype: str = "bf16", batch_size: int = 16, ignore_eos: bool = False,
-                 share_prefix: bool = True, model_and_tokenizer: tuple[Any, Any] | None = None):
+                 share_prefix: bool = True, device: str = "auto",
+                 model_and_tokenizer: tuple[Any, Any] | None = None):
         super().__init__()
         if batch_size < 1:
             raise ConfigError("must be at least 1", field="teacher.batch_size")
+        # Resolved before any work, so a missing device fails before the model is loaded.
+        self.device = resolve_device(device, field="teacher.device")
         self.model_spec = model
         self.dtype = dtype
         self.batch_size = batch_size
@@ -56,15 +61,16 @@ class LocalBackend(TeacherBackend):
 
     @classmethod
     def from_config(cls, cfg: Any) -> LocalBackend:
-        return cls(cfg.model, dtype=cfg.dtype, batch_size=cfg.batch_size)
+        return cls(cfg.model, dtype=cfg.dtype, batch_size=cfg.batch_size, device=cfg.device)
 
     def identity(self) -> dict[str, Any]:
         return {"backend": self.name, "model": self.model_spec, "dtype": self.dtype}
 
     def _model_and_tokenizer(self) -> tuple[Any, Any]:
         if self._loaded is None:
-            self._loaded = load_student(StudentConfig(model=self.model_spec, dtype=self.dtype))
+            self._loaded = load_student(StudentConfig(model=self.model_spec, dtype=self.dtype), device=self.device)
         model, tokenizer = self._loaded
+        place_model(model, self.device)
         model.eval()
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
@@ -115,7 +121,7 @@ class LocalBackend(TeacherBackend):
         import torch
 
         prefix = first[:length]
-        return prefix, model(input_ids=torch.tensor([prefix]), use_cache=True).cache
+        return prefix, model(input_ids=torch.tensor([prefix], device=model_device(model)), use_cache=True).cache
 
     def _generate_batch(self, batch: list[tuple[list[int], GenerationRequest]], model: Any, tokenizer: Any,
                         prefix: list[int], prefix_cache: Any, on_outcome: OutcomeSink) -> None:
@@ -126,8 +132,10 @@ class LocalBackend(TeacherBackend):
         width = max(len(ids) for ids, _ in batch)
         pad = tokenizer.pad_token_id
         p = len(prefix)
-        input_ids = torch.tensor([prefix + [pad] * (width - len(ids)) + ids[p:] for ids, _ in batch])
-        attention = torch.tensor([[1] * p + [0] * (width - len(ids)) + [1] * (len(ids) - p) for ids, _ in batch])
+        device = model_device(model)
+        input_ids = torch.tensor([prefix + [pad] * (width - len(ids)) + ids[p:] for ids, _ in batch], device=device)
+        attention = torch.tensor([[1] * p + [0] * (width - len(ids)) + [1] * (len(ids) - p) for ids, _ in batch],
+                                 device=device)
         kwargs: dict[str, Any] = {"max_new_tokens": params.max_new_tokens, "pad_token_id": pad}
         if prefix_cache is not None:
             cache = copy.deepcopy(prefix_cache)
