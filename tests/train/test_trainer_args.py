@@ -7,10 +7,13 @@ import dataclasses
 import json
 import math
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 from train_helpers import tiny_instances
 from transformers import TrainingArguments
 
@@ -93,6 +96,14 @@ def test_trainer_args_override_the_defaults_and_reach_training_arguments(tmp_pat
                                               lr_scheduler_kwargs={"num_cycles": 2}), tmp_path, False)
     assert (given.optim, given.report_to, given.adam_beta2) == ("adamw_torch", ["tensorboard"], 0.95)
     assert given.lr_scheduler_kwargs == {"num_cycles": 2}
+
+
+def test_the_example_of_docs_training_md_is_valid(tmp_path):
+    text = (Path(__file__).resolve().parents[2] / "docs" / "training.md").read_text()
+    example = re.search(r"## Passing TrainingArguments through.*?```yaml\n(.*?)```", text, re.DOTALL).group(1)
+    cfg = TrainConfig.from_dict(yaml.safe_load(example)["train"], source="docs/training.md", prefix="train.")
+    args = _training_arguments(cfg, tmp_path, False)
+    assert args.report_to == ["tensorboard"] and args.lr_scheduler_kwargs == {"num_cycles": 2}
 
 
 def test_a_value_training_arguments_refuses_names_its_key_before_anything_is_written(tiny_tokenizer, tmp_path):

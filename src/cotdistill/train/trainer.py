@@ -20,6 +20,10 @@ with the same output directory resumes from the latest one and ends with the sam
 tokenizer, ``cotdistill.json`` (metadata, configs, result: :mod:`cotdistill.models.metadata`) and a README.md model
 card. LoRA adapters are merged into the weights on save by default (``lora.save: adapter`` keeps only the adapter;
 :func:`cotdistill.models.load_trained_student` handles both).
+
+``train.trainer_args`` passes further ``TrainingArguments`` through (TensorBoard, activation checkpointing, FSDP,
+DeepSpeed, optimizers); the weights are saved by ``Trainer.save_model`` on every process, so that what FSDP or
+ZeRO-3 sharded is gathered (docs/training.md, "Passing TrainingArguments through").
 """
 
 from __future__ import annotations
