@@ -81,6 +81,17 @@ def test_unknown_key_through_the_cli_exits_2_with_one_line(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+def test_numbers_and_booleans_are_read_by_the_field_type_others_left_to_training_arguments():
+    # YAML reads 1e-6 as a string; transformers' own argument parser converts by the field's type too.
+    cfg = TrainConfig(trainer_args={"adam_epsilon": "1e-6", "gradient_checkpointing": "true", "fsdp": True,
+                                    "report_to": "tensorboard"})
+    assert cfg.trainer_args == {"adam_epsilon": 1e-6, "gradient_checkpointing": True, "fsdp": True,
+                                "report_to": "tensorboard"}
+    message = _error_of({"adam_epsilon": "tiny"})
+    assert message.startswith("run.yaml: key 'train.trainer_args.adam_epsilon': Input should be a valid number")
+    assert message.endswith("(TrainingArguments.adam_epsilon is float)")
+
+
 def test_every_field_cotdistill_sets_is_refused_in_trainer_args(tmp_path):
     # One source of truth: what _training_arguments sets is exactly what the config refuses.
     assert _set_by_cotdistill(TrainConfig(), tmp_path, False).keys() == TRAINING_ARGUMENTS_SET_BY_COTDISTILL.keys()
@@ -175,3 +186,4 @@ def test_fsdp_on_two_cpu_processes_is_refused_not_run_unsharded(tmp_path):
     assert run.stderr.count("field 'train.trainer_args.fsdp': accelerate applies FSDP only") == 2, run.stderr[-3000:]
     assert "(MULTI_CPU)" in run.stderr
     assert not (tmp_path / "out").exists()
+

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_serializer, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_serializer, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from cotdistill.configbase import StageConfig
@@ -42,6 +43,19 @@ _GONE_FROM_TRAINING_ARGUMENTS: dict[str, str] = {
     "logging_dir": ("transformers 5 has no logging_dir: TensorBoard writes under `output`/runs, or where the "
                     "environment variable TENSORBOARD_LOGGING_DIR says"),
 }
+
+_SCALAR_TYPES = (bool, int, float, type(None))
+
+
+def _is_scalar_type(annotation: Any) -> bool:
+    """``float``, ``int | None``, ``bool | None``, ...: a number or boolean, perhaps optional."""
+    return all(part in _SCALAR_TYPES for part in (typing.get_args(annotation) or (annotation,)))
+
+
+def _type_name(annotation: Any) -> str:
+    parts = typing.get_args(annotation) or (annotation,)
+    return " | ".join("None" if part is type(None) else part.__name__ for part in parts)
+
 
 #: ``TrainingArguments`` cotdistill chooses unless ``trainer_args`` sets them.
 TRAINING_ARGUMENT_DEFAULTS: dict[str, Any] = {
@@ -108,6 +122,8 @@ class TrainConfig(StageConfig):
 
         fields = {field.name for field in dataclasses.fields(TrainingArguments) if field.init}
         settable = fields - TRAINING_ARGUMENTS_SET_BY_COTDISTILL.keys()
+        hints = typing.get_type_hints(TrainingArguments)
+        checked = dict(value)
         for key, item in value.items():
             if key in TRAINING_ARGUMENTS_SET_BY_COTDISTILL:
                 reason = f"set by cotdistill: {TRAINING_ARGUMENTS_SET_BY_COTDISTILL[key]}"
@@ -118,13 +134,22 @@ class TrainConfig(StageConfig):
             elif key not in fields:
                 hint = did_you_mean(key, settable).strip()
                 reason = "not a field of transformers' TrainingArguments" + (f" ({hint})" if hint else "")
+            elif _is_scalar_type(hints[key]):
+                # YAML reads 1e-8 as a string, and --trainer-arg VALUE may be one: convert numbers and booleans
+                # by the field's type, as transformers' own argument parser does. Other fields (unions with
+                # str, dicts, enums) are left to TrainingArguments, whose annotations are looser than its checks.
+                try:
+                    checked[key] = TypeAdapter(hints[key]).validate_python(item)
+                    continue
+                except ValidationError as err:
+                    reason = f"{err.errors()[0]['msg']} (TrainingArguments.{key} is {_type_name(hints[key])})"
             else:
                 continue
             # Raised as a ValidationError of its own, the error's location ends in the key (trainer_args.optimm).
             raise ValidationError.from_exception_data("trainer_args", [InitErrorDetails(
                 type=PydanticCustomError("trainer_argument", "{reason}", {"reason": reason}), loc=(key,),
                 input=item)])
-        return value
+        return checked
 
     @model_serializer(mode="wrap")
     def _without_empty_trainer_args(self, handler: Any) -> dict[str, Any]:
