@@ -187,3 +187,29 @@ def test_fsdp_on_two_cpu_processes_is_refused_not_run_unsharded(tmp_path):
     assert "(MULTI_CPU)" in run.stderr
     assert not (tmp_path / "out").exists()
 
+
+def test_trainer_arg_flags_go_over_the_yaml_key_by_key(tmp_path, capsys):
+    config = tmp_path / "run.yaml"
+    config.write_text(RUN_YAML.format(trainer_args="{optim: adamw_torch, adam_beta2: 0.9}", output=tmp_path / "out"))
+    assert main(["train", "--config", str(config), "--trainer-arg", "adam_beta2=0.95",
+                 "--trainer-arg", "adam_epsilon=1e-6", "--trainer-arg", "lr_scheduler_kwargs={}"]) == 0, \
+        capsys.readouterr().err
+    meta = json.loads((tmp_path / "out" / "cotdistill.json").read_text())
+    assert meta["train"]["trainer_args"] == {"optim": "adamw_torch", "adam_beta2": 0.95, "adam_epsilon": 1e-6,
+                                             "lr_scheduler_kwargs": {}}
+
+
+@pytest.mark.parametrize("flag,message", [
+    ("optimm=adafactor", "error: --trainer-arg optimm: not a field of transformers' TrainingArguments (did you "
+                         "mean 'optim'?)"),
+    ("learning_rate=0.1", "error: --trainer-arg learning_rate: set by cotdistill: use train.learning_rate"),
+    ("report_to", "error: --trainer-arg: expected KEY=VALUE, got 'report_to'"),
+    ("fsdp_config={a: [1", "error: --trainer-arg fsdp_config: the value is not valid YAML"),
+])
+def test_bad_trainer_arg_flags_are_one_line_errors_naming_the_flag(tmp_path, capsys, flag, message):
+    config = tmp_path / "run.yaml"
+    config.write_text(RUN_YAML.format(trainer_args="{}", output=tmp_path / "out"))
+    assert main(["train", "--config", str(config), "--trainer-arg", flag]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(message) and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "out").exists()

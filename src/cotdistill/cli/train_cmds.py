@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+import yaml
 from pydantic import ValidationError
 
 from cotdistill.cli.app import app
@@ -65,6 +66,22 @@ def _bf16_value(text: str) -> str | bool:
         raise ConfigError(f"--bf16: expected auto, true or false, got '{text}'") from None
 
 
+def _trainer_args_value(items: list[str]) -> dict[str, Any]:
+    """``--trainer-arg KEY=VALUE`` (repeatable) -> ``{KEY: VALUE read as YAML}``."""
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--trainer-arg: expected KEY=VALUE, got '{item}'")
+        try:
+            parsed[key] = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"--trainer-arg {key}: the value is not valid YAML "
+                              f"({getattr(err, 'problem', None) or err})") from None
+    return parsed
+
+
 def build_run_config(config_path: Path | None, flags: dict[str, Any]):
     """The validated run config: the YAML (if any) with the given flags applied; errors name the flag or key."""
     from cotdistill.train.pipeline import TrainRunConfig
@@ -80,6 +97,11 @@ def build_run_config(config_path: Path | None, flags: dict[str, Any]):
             elif not value:
                 _set(data, "student.lora", None)
             continue
+        if flag == "--trainer-arg":
+            # Each KEY=VALUE goes over the YAML's trainer_args key by key.
+            existing = data.get("train", {}).get("trainer_args") if isinstance(data.get("train"), dict) else None
+            _set(data, "train.trainer_args", {**(existing if isinstance(existing, dict) else {}), **value})
+            continue
         _set(data, FLAG_KEYS[flag], value)
     try:
         return TrainRunConfig.model_validate(data)
@@ -87,6 +109,9 @@ def build_run_config(config_path: Path | None, flags: dict[str, Any]):
         given = {FLAG_KEYS[flag] for flag, value in flags.items() if value is not None and flag in FLAG_KEYS}
         # A missing task section is asked for by its flag too.
         flags_of_keys = {**{key: flag for flag, key in FLAG_KEYS.items()}, "task": "--task"}
+        for key in flags.get("--trainer-arg") or {}:
+            given.add(f"train.trainer_args.{key}")
+            flags_of_keys[f"train.trainer_args.{key}"] = f"--trainer-arg {key}"
         raise config_error_from_validation(err, source=source, flags=flags_of_keys, given=given) from None
 
 
@@ -122,6 +147,9 @@ def train(
     seed: int | None = typer.Option(None, "--seed", help="Training seed."),
     bf16: str | None = typer.Option(None, "--bf16", metavar="[auto|true|false]",
                                     help="bf16 autocast: auto (where the hardware has it), true or false."),
+    trainer_arg: list[str] | None = typer.Option(None, "--trainer-arg", metavar="KEY=VALUE", help=(
+        "A further transformers TrainingArguments field, VALUE read as YAML (report_to=tensorboard, "
+        "gradient_checkpointing=true); repeatable, over train.trainer_args.")),
 ) -> None:
     """Fine-tune a student on a task's examples with teacher rationales, as the chosen variant builds them."""
     from cotdistill.train.pipeline import run_training
@@ -135,6 +163,7 @@ def train(
         "--grad-accum": grad_accum, "--max-length": max_length, "--label-weight": label_weight,
         "--rationale-weight": rationale_weight, "--seed": seed,
         "--bf16": _bf16_value(bf16) if bf16 is not None else None,
+        "--trainer-arg": _trainer_args_value(trainer_arg) if trainer_arg else None,
     }
     run_cfg = build_run_config(config, flags)
     if overwrite:
