@@ -52,6 +52,10 @@ class Registry(Generic[T]):
 def unknown_name_message(kind: str, name: str, known: Iterable[str]) -> str:
     """``unknown task 'opnbookqa' (did you mean 'openbookqa'? known: ...)``; no suggestion when none is close."""
     names = sorted(known)
-    close = difflib.get_close_matches(str(name), names, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    return f"unknown {kind} '{name}' ({hint}known: {', '.join(names)})"
+    return f"unknown {kind} '{name}' ({did_you_mean(name, names)}known: {', '.join(names)})"
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``did you mean 'openbookqa'? `` for the closest known name, or ``""`` when none is close."""
+    close = difflib.get_close_matches(str(name), sorted(known), n=1)
+    return f"did you mean '{close[0]}'? " if close else ""

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+import yaml
 
 from cotdistill.cli.app import app
 from cotdistill.cli.options import ConfigFlags, config_file_option, field_type
@@ -36,6 +37,22 @@ def _bf16_value(text: str) -> str | bool:
 def _lora_section(on: bool) -> dict[str, Any] | None:
     """--lora: a LoRA section (the YAML's own settings kept); --no-lora: none."""
     return {} if on else None
+
+
+def _trainer_args_value(items: list[str]) -> dict[str, Any]:
+    """``--trainer-arg KEY=VALUE`` (repeatable) -> ``{KEY: VALUE read as YAML}``."""
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--trainer-arg: expected KEY=VALUE, got '{item}'")
+        try:
+            parsed[key] = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"--trainer-arg {key}: the value is not valid YAML "
+                              f"({getattr(err, 'problem', None) or err})") from None
+    return parsed
 
 
 def build_run_config(config_path: Path | None, overrides: dict[str, Any],
@@ -78,9 +95,17 @@ def train(
     rationale_weight: float | None = TRAIN_FLAGS.option("--rationale-weight", "train.rationale_weight"),
     seed: int | None = TRAIN_FLAGS.option("--seed", "train.seed"),
     bf16: str | None = TRAIN_FLAGS.option("--bf16", "train.bf16", metavar="[auto|true|false]", convert=_bf16_value),
+    trainer_arg: list[str] | None = typer.Option(None, "--trainer-arg", metavar="KEY=VALUE", help=(
+        "A transformers TrainingArguments field passed through (VALUE read as YAML, e.g. report_to=tensorboard, "
+        "gradient_checkpointing=true); repeatable, over train.trainer_args.")),
 ) -> None:
     """Fine-tune a student on a task's examples with teacher rationales, as the chosen variant builds them."""
-    run_cfg = build_run_config(config, TRAIN_FLAGS.overrides(ctx), TRAIN_FLAGS.flag_of_key)
+    overrides, flag_of_key = TRAIN_FLAGS.overrides(ctx), dict(TRAIN_FLAGS.flag_of_key)
+    # Each KEY=VALUE goes over the YAML's trainer_args key by key, and an error in it names its flag.
+    for key, value in _trainer_args_value(trainer_arg or []).items():
+        overrides[f"train.trainer_args.{key}"] = value
+        flag_of_key[f"train.trainer_args.{key}"] = f"--trainer-arg {key}"
+    run_cfg = build_run_config(config, overrides, flag_of_key)
     # Imported once the config is valid: a bad flag is answered without loading the trainer.
     from cotdistill.train.pipeline import run_training
 

@@ -20,6 +20,10 @@ with the same output directory resumes from the latest one and ends with the sam
 tokenizer, ``cotdistill.json`` (metadata, configs, result: :mod:`cotdistill.models.metadata`) and a README.md model
 card. LoRA adapters are merged into the weights on save by default (``lora.save: adapter`` keeps only the adapter;
 :func:`cotdistill.models.load_trained_student` handles both).
+
+``train.trainer_args`` passes further ``TrainingArguments`` through (TensorBoard, activation checkpointing, FSDP,
+DeepSpeed, optimizers); the weights are saved by ``Trainer.save_model`` on every process, so that what FSDP or
+ZeRO-3 sharded is gathered (docs/training.md, "Passing TrainingArguments through").
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Any
 
 import torch
 from transformers import Trainer, TrainerCallback, TrainingArguments
+from transformers.trainer import TRAINING_ARGS_NAME
 
 from cotdistill.errors import ConfigError
 from cotdistill.hardware import bf16_fast
@@ -43,7 +48,7 @@ from cotdistill.models.config import StudentConfig
 from cotdistill.models.loading import as_student_config, load_student, prepare_tokenizer_for_training
 from cotdistill.models.metadata import write_metadata
 from cotdistill.train.batching import InstanceDataset, SeededLengthGroupedSampler, WeightedTargetCollator
-from cotdistill.train.config import TrainConfig
+from cotdistill.train.config import TRAINING_ARGUMENT_DEFAULTS, TrainConfig
 from cotdistill.train.model_card import write_model_card
 from cotdistill.train.rundir import latest_complete_checkpoint, prepare_output_dir, run_identity
 from cotdistill.variants.base import TrainingInstance
@@ -170,38 +175,55 @@ def _apply_lora(model: Any, student_cfg: StudentConfig) -> Any:
         raise ConfigError(f"cannot apply LoRA: {err}", field="student.lora.target_modules") from None
 
 
+def _set_by_cotdistill(train_cfg: TrainConfig, output_dir: Path, bf16: bool) -> dict[str, Any]:
+    """The ``TrainingArguments`` taken from cotdistill's own settings (the keys of
+    :data:`~cotdistill.train.config.TRAINING_ARGUMENTS_SET_BY_COTDISTILL`, which ``trainer_args`` may not set)."""
+    return {
+        "output_dir": str(output_dir),
+        "per_device_train_batch_size": train_cfg.batch_size,
+        "gradient_accumulation_steps": train_cfg.grad_accum,
+        "learning_rate": train_cfg.learning_rate,
+        "num_train_epochs": train_cfg.epochs,
+        "max_steps": train_cfg.max_steps,
+        "warmup_steps": train_cfg.warmup_ratio,
+        "lr_scheduler_type": train_cfg.lr_scheduler,
+        "weight_decay": train_cfg.weight_decay,
+        "max_grad_norm": train_cfg.max_grad_norm,
+        "seed": train_cfg.seed,
+        "data_seed": train_cfg.seed,
+        "bf16": bf16,
+        "use_cpu": not torch.cuda.is_available(),
+        "train_sampling_strategy": "group_by_length" if train_cfg.group_by_length else "random",
+        "save_strategy": "steps",
+        "save_steps": train_cfg.save_steps,
+        "save_total_limit": train_cfg.save_total_limit,
+        "logging_steps": train_cfg.logging_steps,
+        "dataloader_num_workers": train_cfg.num_workers,
+        "remove_unused_columns": False,
+    }
+
+
 def _training_arguments(train_cfg: TrainConfig, output_dir: Path, bf16: bool) -> TrainingArguments:
-    on_cuda = torch.cuda.is_available()
+    """cotdistill's settings, its defaults, and ``train_cfg.trainer_args`` over the defaults.
+
+    ``TrainingArguments`` checks the passed-through values itself; what it refuses becomes a one-line
+    :class:`ConfigError` naming the key (found by adding the keys one at a time).
+    """
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    return TrainingArguments(
-        output_dir=str(output_dir),
-        per_device_train_batch_size=train_cfg.batch_size,
-        gradient_accumulation_steps=train_cfg.grad_accum,
-        learning_rate=train_cfg.learning_rate,
-        num_train_epochs=train_cfg.epochs,
-        max_steps=train_cfg.max_steps,
-        warmup_steps=train_cfg.warmup_ratio,
-        lr_scheduler_type=train_cfg.lr_scheduler,
-        weight_decay=train_cfg.weight_decay,
-        max_grad_norm=train_cfg.max_grad_norm,
-        seed=train_cfg.seed,
-        data_seed=train_cfg.seed,
-        bf16=bf16,
-        use_cpu=not on_cuda,
-        # torch's fused AdamW has CPU kernels too: measured 13% faster per step than the default on SmolLM2-135M.
-        optim="adamw_torch_fused",
-        train_sampling_strategy="group_by_length" if train_cfg.group_by_length else "random",
-        save_strategy="steps",
-        save_steps=train_cfg.save_steps,
-        save_total_limit=train_cfg.save_total_limit,
-        logging_steps=train_cfg.logging_steps,
-        logging_first_step=True,
-        dataloader_num_workers=train_cfg.num_workers,
-        remove_unused_columns=False,
-        report_to="none",
-        disable_tqdm=True,
-        ddp_backend=None if on_cuda or not distributed else "gloo",
-    )
+    base = {**_set_by_cotdistill(train_cfg, output_dir, bf16), **TRAINING_ARGUMENT_DEFAULTS,
+            "ddp_backend": None if torch.cuda.is_available() or not distributed else "gloo"}
+    try:
+        return TrainingArguments(**{**base, **train_cfg.trainer_args})
+    except (ValueError, TypeError, KeyError, ImportError, OSError) as err:
+        if not train_cfg.trainer_args:
+            raise
+        reason = " ".join(str(err).split()) or type(err).__name__
+    for key, value in train_cfg.trainer_args.items():
+        try:
+            TrainingArguments(**{**base, key: value})
+        except (ValueError, TypeError, KeyError, ImportError, OSError):
+            raise ConfigError(f"TrainingArguments refused it: {reason}", field=f"train.trainer_args.{key}") from None
+    raise ConfigError(f"TrainingArguments refused these together: {reason}", field="train.trainer_args")
 
 
 # What accelerate's prepare sets on the model instance: its bf16-autocast forward, the forward it wrapped, and the
@@ -259,6 +281,10 @@ def train_student(
     if train_cfg.num_threads is not None:
         torch.set_num_threads(train_cfg.num_threads)
     dataset = InstanceDataset(instances, train_cfg)
+    # Bad settings (trainer_args TrainingArguments refuses) fail before the output directory is touched.
+    bf16 = resolve_bf16(train_cfg)
+    args = _training_arguments(train_cfg, output_dir, bf16)
+    _check_sharding(student_cfg, args)
     identity = run_identity(student_cfg, train_cfg, metadata, len(instances))
     prepare_output_dir(output_dir, identity, overwrite=overwrite)
 
@@ -269,8 +295,6 @@ def train_student(
         model = _apply_lora(model, student_cfg)
     model.config.use_cache = False
 
-    bf16 = resolve_bf16(train_cfg)
-    args = _training_arguments(train_cfg, output_dir, bf16)
     trainer = WeightedLossTrainer(
         model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
         data_collator=WeightedTargetCollator(tokenizer.pad_token_id, train_cfg.pad_to_multiple_of),
@@ -285,22 +309,64 @@ def train_student(
                          train_seconds=seconds, target_tokens=trainer.target_tokens_seen,
                          resumed=last_checkpoint is not None, steps=trainer.state.global_step,
                          total_tokens=trainer.total_tokens_seen)
+    saved_model = _save_weights(trainer, output_dir, student_cfg, tokenizer)
     if trainer.is_world_process_zero():
-        _save_finished(trainer, output_dir, student_cfg, train_cfg, tokenizer, metadata, identity, result,
-                       bf16=bf16)
+        _save_finished(trainer, saved_model, output_dir, student_cfg, train_cfg, tokenizer, metadata, identity,
+                       result, bf16=bf16)
     trainer.accelerator.wait_for_everyone()
     return result
 
 
-def _save_finished(trainer: Trainer, output_dir: Path, student_cfg: StudentConfig, train_cfg: TrainConfig,
-                   tokenizer: Any, metadata: dict[str, Any], identity: dict[str, Any], result: TrainResult,
-                   *, bf16: bool) -> None:
+def _merges_lora(student_cfg: StudentConfig) -> bool:
+    return student_cfg.lora is not None and student_cfg.lora.save == "merged"
+
+
+def _check_sharding(student_cfg: StudentConfig, args: TrainingArguments) -> None:
+    """Refuse what FSDP / ZeRO-3 would not do as asked, before anything is loaded or written."""
+    from accelerate.state import DistributedType, PartialState
+    from transformers.integrations import is_deepspeed_zero3_enabled
+
+    if args.fsdp:
+        _ = args.device  # sets up accelerate's state (and the process group) as Trainer will
+        kind = PartialState().distributed_type
+        # accelerate 1.16 builds FSDP only for several processes on accelerators; elsewhere it would silently
+        # train unsharded (tried: 2 CPU processes with gloo train as plain data parallelism, docs/training.md).
+        if kind in (DistributedType.NO, DistributedType.MULTI_CPU):
+            raise ConfigError(f"accelerate applies FSDP only across processes on accelerators (torchrun or "
+                              f"accelerate launch on GPUs); here ({kind.value}) it would train unsharded",
+                              field="train.trainer_args.fsdp")
+    if _merges_lora(student_cfg) and (args.fsdp or is_deepspeed_zero3_enabled()):
+        raise ConfigError("merging the LoRA adapters on save needs the whole weights in one process, which FSDP "
+                          "and DeepSpeed ZeRO-3 shard across processes; set student.lora.save: adapter",
+                          field="student.lora.save")
+
+
+def _save_weights(trainer: Trainer, output_dir: Path, student_cfg: StudentConfig, tokenizer: Any) -> Any:
+    """Save the trained weights and the tokenizer; called on every process, so that ``Trainer.save_model`` can
+    gather what FSDP or DeepSpeed ZeRO-3 sharded (only the main process writes). Returns the model saved."""
     model = trainer.accelerator.unwrap_model(trainer.model)
-    if student_cfg.lora is not None and student_cfg.lora.save == "merged":
-        model = model.merge_and_unload()
     model.config.use_cache = True
-    model.save_pretrained(output_dir)
-    tokenizer.save_pretrained(output_dir)
+    if _merges_lora(student_cfg):
+        # Every process holds the whole weights here (_check_sharding refused sharded training).
+        if trainer.is_world_process_zero():
+            model = model.merge_and_unload()
+            model.save_pretrained(output_dir)
+            tokenizer.save_pretrained(output_dir)
+        return model
+    if trainer.is_fsdp_enabled:
+        # Sharded state dicts suit the checkpoints; the finished model is one whole state dict, as with TRL.
+        trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
+    trainer.save_model(str(output_dir))  # the weights, and the tokenizer (Trainer's processing_class)
+    if trainer.is_world_process_zero():
+        # save_model also pickles the TrainingArguments; cotdistill.json records the configs as JSON instead.
+        (output_dir / TRAINING_ARGS_NAME).unlink(missing_ok=True)
+    return model
+
+
+def _save_finished(trainer: Trainer, model: Any, output_dir: Path, student_cfg: StudentConfig,
+                   train_cfg: TrainConfig, tokenizer: Any, metadata: dict[str, Any], identity: dict[str, Any],
+                   result: TrainResult, *, bf16: bool) -> None:
+    """On the main process, after the weights: drop the checkpoints, write the metadata (finished) and the card."""
     if not train_cfg.keep_checkpoints:
         for checkpoint in output_dir.glob("checkpoint-*"):
             shutil.rmtree(checkpoint)
