@@ -18,7 +18,8 @@ from cotdistill.evaluate.api import evaluate_trained_modes
 from cotdistill.evaluate.config import EvalConfig
 from cotdistill.models import device as device_module
 from cotdistill.models.tiny import build_tiny_model
-from cotdistill.variants import PromptFormat, make_variant
+from cotdistill.prompting import PromptFormat
+from cotdistill.variants import make_variant
 
 
 @pytest.fixture()

@@ -46,6 +46,6 @@ def test_recorded_prompt_format_fills_what_the_metadata_lacks_with_the_defaults(
 def test_the_defaults_are_those_of_the_prompt_format():
     from dataclasses import asdict
 
-    from cotdistill.variants.base import PromptFormat
+    from cotdistill.prompting import PromptFormat
 
     assert recorded_prompt_format({}) == asdict(PromptFormat())

@@ -8,7 +8,7 @@ from typing import Literal
 import typer
 
 from cotdistill.cli.app import app
-from cotdistill.cli.options import ConfigFlags, config_file_option, output_option
+from cotdistill.cli.options import ConfigFlags, check_device, config_file_option, device_option, output_option
 from cotdistill.data.tasks import TaskConfig
 from cotdistill.evaluate.api import evaluate_trained_modes, result_paths
 from cotdistill.evaluate.config import EVAL_MODES, EvalConfig, EvalMode, load_eval_config
@@ -37,9 +37,12 @@ def eval_command(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace results already in --output."),
     update_card: bool = typer.Option(False, "--update-card",
                                      help="Record the accuracy in the student's model card (README.md)."),
+    device: str | None = device_option("the student"),
 ) -> None:
     """Evaluate a trained student on a task split; write per-example predictions and metrics."""
     eval_cfg = load_eval_config(config) if config is not None else EvalConfig()
+    if check_device(device) is not None:
+        eval_cfg = eval_cfg.model_copy(update={"device": device})
     # Both --mode and the config's mode are validated choices.
     chosen = mode or eval_cfg.mode
     modes = list(EVAL_MODES) if chosen == BOTH else [chosen]

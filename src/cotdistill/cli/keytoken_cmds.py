@@ -10,7 +10,7 @@ import yaml
 
 from cotdistill.cli.app import app
 from cotdistill.cli.data_cmds import task_examples
-from cotdistill.cli.options import ConfigFlags, output_option
+from cotdistill.cli.options import ConfigFlags, check_device, device_option, output_option
 from cotdistill.data.rationales import RationaleConfig, RationaleFormat
 from cotdistill.data.tasks import TaskConfig
 from cotdistill.errors import ConfigError
@@ -84,6 +84,7 @@ def keytokens(
                                                   "shared CPU; default: torch's choice)."),
     cache_dir: Path = typer.Option(Path(".cotdistill-cache/keytokens"), help="Score cache (shared with studies)."),
     overwrite: bool = typer.Option(False, help="Replace existing scores.jsonl / heatmap.html."),
+    device: str | None = device_option("the scorer model"),
 ) -> None:
     """Score each rationale token's support for the gold label; write scores and an HTML heatmap."""
     from rich.progress import Progress
@@ -92,6 +93,7 @@ def keytokens(
     from cotdistill.keytokens import Scorer, make_selector
     from cotdistill.keytokens.api import write_key_token_report
 
+    check_device(device)
     if threads:
         import torch
 
@@ -108,7 +110,8 @@ def keytokens(
     rationale_cfg = KEYTOKENS_RATIONALE_FLAGS.validate({}, {**KEYTOKENS_RATIONALE_FLAGS.overrides(ctx),
                                                             "format": rationales_format}, source="command line")
     rationale_map = load_rationales(rationale_cfg, examples)
-    scorer_obj = Scorer.from_spec(scorer, order=order, batch_size=batch_size) if scorer else None
+    scorer_obj = (Scorer.from_spec(scorer, order=order, batch_size=batch_size, device=device or "auto")
+                  if scorer else None)
     n = sum(ex.id in rationale_map for ex in examples)
     with Progress(transient=True) as bar:
         job = bar.add_task("scoring", total=n * len(selectors))
@@ -131,17 +134,20 @@ def logit_lens_cmd(
     batch_size: int = typer.Option(8, help="Prompts per forward pass."),
     title: str = typer.Option("", help="Figure title."),
     overwrite: bool = typer.Option(False, help="Replace an existing figure."),
+    device: str | None = device_option("each student"),
 ) -> None:
     """Probability and rank of the gold label at every layer (answer position), one line per student."""
     from cotdistill.keytokens.analysis import logit_lens_of_student, write_logit_lens
 
+    check_device(device)
     if name and len(name) != len(student):
         raise ConfigError(f"give one --name per --student ({len(student)}), or none", field="--name")
     for path in student:
         if not path.is_dir():
             raise ConfigError("not a directory", path=path, field="--student")
     examples = task_examples(LOGIT_LENS_TASK_FLAGS, ctx)
-    results = [logit_lens_of_student(path, examples, name=name[i] if name else None, batch_size=batch_size)
+    results = [logit_lens_of_student(path, examples, name=name[i] if name else None, batch_size=batch_size,
+                                     device=device or "auto")
                for i, path in enumerate(student)]
     figure, numbers = write_logit_lens(results, output, title=title, overwrite=overwrite)
     for result in results:

@@ -39,6 +39,23 @@ def config_file_option(help: str) -> Any:
     return typer.Option(None, "--config", help=help)
 
 
+def device_option(what: str) -> Any:
+    """``--device``: where the command's model runs (checked before any work: a device that is not there is a
+    one-line error, exit 2)."""
+    from cotdistill.models.device import DEVICE_HELP
+
+    return typer.Option(None, "--device", help=f"Where {what} runs: {DEVICE_HELP} Default: the config's (auto).")
+
+
+def check_device(setting: str | None) -> str | None:
+    """``--device`` checked now, so that a missing device is answered before any model or data is loaded."""
+    if setting is not None:
+        from cotdistill.models.device import resolve_device
+
+        resolve_device(setting, field="--device")
+    return setting
+
+
 def num_examples_option(default: int, help: str, *, min: int = 0) -> Any:
     return typer.Option(default, "-n", "--num-examples", min=min, help=help)
 

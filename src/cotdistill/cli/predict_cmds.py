@@ -14,7 +14,7 @@ import typer
 
 from cotdistill.cli.app import app
 from cotdistill.cli.data_cmds import parse_field_flags
-from cotdistill.cli.options import ConfigFlags
+from cotdistill.cli.options import ConfigFlags, check_device
 from cotdistill.errors import ConfigError, DataError
 from cotdistill.evaluate.config import EVAL_MODES, EvalConfig, load_eval_config
 from cotdistill.predict.questions import QuestionParser, read_json_lines
@@ -73,6 +73,7 @@ def predict_command(
                                                               "dtype, max_new_tokens...): EvalConfig keys or an "
                                                               "`eval:` section."),
     batch_size: int | None = PREDICT_FLAGS.option("--batch-size", "batch_size", min=1),
+    device: str | None = PREDICT_FLAGS.option("--device", "device"),
     field: list[str] | None = typer.Option(None, "--field", help="ROLE=FIELD where a question line keeps a part "
                                                                  "(roles id, question, choices, context), as for "
                                                                  "the jsonl task; repeatable."),
@@ -86,6 +87,7 @@ def predict_command(
     eval_cfg = load_eval_config(config) if config is not None else EvalConfig()
     eval_cfg = PREDICT_FLAGS.validate(eval_cfg.model_dump(), PREDICT_FLAGS.overrides(ctx),
                                       source=str(config) if config is not None else "<flags>")
+    check_device(eval_cfg.device)
     fields = parse_field_flags(field)
     _check_can_write(output, overwrite)
     if input_path != STDIO:
@@ -94,7 +96,7 @@ def predict_command(
             parser = QuestionParser(source, fields)
             for line, rec in read_json_lines(stream, source):
                 parser.parse(line, rec)
-    loaded = Student.load(student)
+    loaded = Student.load(student, device=eval_cfg.device)
     with _open_input(input_path) as (stream, source), _open_output(output, overwrite) as out:
         parser = QuestionParser(source, fields)
         questions = (parser.parse(line, rec) for line, rec in read_json_lines(stream, source))

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from cotdistill.cli.app import app
+from cotdistill.cli.options import check_device, device_option
 from cotdistill.errors import ConfigError
 
 
@@ -43,6 +44,7 @@ def study(
     slurm_gpus: int | None = typer.Option(None, "--slurm-gpus-per-cell", min=0, help="GPUs per worker job."),
     slurm_time: int | None = typer.Option(None, "--slurm-time-limit", min=1,
                                           help="Time limit per worker job, in minutes."),
+    device: str | None = device_option("every cell's evaluation, key-token scorer, local teacher and training"),
     lease_ttl: float = typer.Option(600.0, "--lease-ttl", min=1.0, help=(
         "Seconds without a heartbeat after which a worker's cell counts as abandoned and another worker resumes "
         "it (keep it well above the longest pause of a worker).")),
@@ -56,7 +58,7 @@ def study(
         return
     if config is None:
         raise ConfigError("give the study YAML (or --status DIR)", field="config")
-    cfg = load_study_config(config)
+    cfg = load_study_config(config, overrides={"device": check_device(device)} if device else None)
     if check:
         _check(cfg)
         return
@@ -67,7 +69,7 @@ def study(
     if launcher is not None or workers > 1:
         from cotdistill.study.workers import WorkerArgs
 
-        args = WorkerArgs(str(config), str(out), selection, keep_weights, lease_ttl)
+        args = WorkerArgs(str(config), str(out), selection, keep_weights, lease_ttl, device)
         if launcher is not None:
             _launch(cfg, args, launcher, {"partition": slurm_partition, "jobs": slurm_jobs,
                                           "max_parallel": slurm_max_parallel, "gpus_per_cell": slurm_gpus,
@@ -134,11 +136,12 @@ def _parse_selection(items: list[str], flag: str) -> dict[str, list[str]]:
 def reproduce(
     cell: Path = typer.Argument(..., help="A finished cell directory of a study (OUTPUT/cells/KEY)."),
     output: Path = typer.Option(..., "-o", "--output", help="Where the rerun goes (a new study directory)."),
+    device: str | None = device_option("the rerun"),
 ) -> None:
     """Retrain and re-evaluate one study cell from its manifest and compare its accuracy with the recorded one."""
     from cotdistill.study.reproduce import reproduce_cell
 
-    result = reproduce_cell(cell, output)
+    result = reproduce_cell(cell, output, device=check_device(device) or "auto")
     for mode, (recorded, rerun) in result.accuracy.items():
         typer.echo(f"{mode}: recorded {100 * recorded:.2f}%, rerun {100 * rerun:.2f}% "
                    f"({'same' if recorded == rerun else f'differs by {100 * (rerun - recorded):+.2f} points'})")

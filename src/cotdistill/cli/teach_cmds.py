@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cotdistill.cli.app import app
-from cotdistill.cli.options import ConfigFlags, choices_metavar, config_file_option
+from cotdistill.cli.options import ConfigFlags, check_device, choices_metavar, config_file_option
 from cotdistill.configbase import read_yaml
 # The config validates these flags itself, so that an error names the YAML key (prompt.mode).
 from cotdistill.teacher.config import PromptConfig, TeachConfig, TeacherConfig
@@ -73,6 +73,7 @@ def teach_command(
     max_retries: int | None = TEACH_FLAGS.option("--max-retries", "teacher.max_retries"),
     dtype: str | None = TEACH_FLAGS.option("--dtype", "teacher.dtype", metavar=choices_metavar(TeacherConfig, "dtype")),
     batch_size: int | None = TEACH_FLAGS.option("--batch-size", "teacher.batch_size"),
+    device: str | None = TEACH_FLAGS.option("--device", "teacher.device"),
     mode: str | None = TEACH_FLAGS.option("--mode", "prompt.mode", metavar=choices_metavar(PromptConfig, "mode"),
                                           note="See docs/teacher.md."),
     style: str | None = TEACH_FLAGS.option("--style", "prompt.style", metavar=choices_metavar(PromptConfig, "style")),
@@ -98,6 +99,7 @@ def teach_command(
     # An error names the YAML key (prompt.mode), whether the YAML or a flag set it.
     cfg = TEACH_FLAGS.validate(read_yaml(config) if config is not None else {}, TEACH_FLAGS.overrides(ctx),
                                source=str(config) if config is not None else "<flags>", flag_of_key={})
+    check_device(device)
     console = Console()
     result = teach(cfg, progress=None if quiet else RichProgress(Console(stderr=True)), overwrite=overwrite)
 

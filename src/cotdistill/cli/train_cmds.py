@@ -10,7 +10,7 @@ import typer
 import yaml
 
 from cotdistill.cli.app import app
-from cotdistill.cli.options import ConfigFlags, config_file_option, field_type
+from cotdistill.cli.options import ConfigFlags, check_device, config_file_option, device_option, field_type
 from cotdistill.configbase import read_yaml
 from cotdistill.data.rationales import RationaleConfig
 from cotdistill.errors import ConfigError
@@ -98,6 +98,7 @@ def train(
     trainer_arg: list[str] | None = typer.Option(None, "--trainer-arg", metavar="KEY=VALUE", help=(
         "A transformers TrainingArguments field passed through (VALUE read as YAML, e.g. report_to=tensorboard, "
         "gradient_checkpointing=true); repeatable, over train.trainer_args.")),
+    device: str | None = device_option("training (and a key-token scorer)"),
 ) -> None:
     """Fine-tune a student on a task's examples with teacher rationales, as the chosen variant builds them."""
     overrides, flag_of_key = TRAIN_FLAGS.overrides(ctx), dict(TRAIN_FLAGS.flag_of_key)
@@ -109,5 +110,5 @@ def train(
     # Imported once the config is valid: a bad flag is answered without loading the trainer.
     from cotdistill.train.pipeline import run_training
 
-    result = run_training(run_cfg)
+    result = run_training(run_cfg, device=check_device(device) or "auto")
     typer.echo(json.dumps(result.to_dict()))

@@ -307,7 +307,7 @@ class StudyRunner:
         result = train_on_examples(
             data.train, data.rationales, cell.variant_config, self.cfg.students[cell.student_index].student_config(),
             cell.train_config, train_dir, keytoken_cache=self.out / layout.KEYTOKEN_SCORES_DIR,
-            keytoken_device=self.cfg.device,
+            device=self.cfg.device,
             metadata=lambda n_instances: metadata,
             on_instances=lambda n_instances: self._phase(
                 progress, training_phase(train_dir, n_instances, interrupted=finished is not None)))

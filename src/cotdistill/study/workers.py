@@ -43,6 +43,7 @@ class WorkerArgs:
     only: dict[str, list[str]]
     keep_weights: bool
     lease_ttl: float
+    device: str | None = None
 
 
 def run_worker(args: WorkerArgs) -> str:
@@ -50,7 +51,7 @@ def run_worker(args: WorkerArgs) -> str:
     from cotdistill.study.config import load_study_config
     from cotdistill.study.runner import run_study
 
-    cfg = load_study_config(args.config)
+    cfg = load_study_config(args.config, overrides={"device": args.device} if args.device else None)
     run_study(cfg, args.out, config_text=Path(args.config).read_text(), config_file=args.config, live=False,
               only=args.only, keep_weights=args.keep_weights, lease_ttl=args.lease_ttl)
     return args.out
@@ -73,6 +74,8 @@ def worker_environments(n: int, *, gpus: int | None = None, cpus: int | None = N
 def worker_command(args: WorkerArgs) -> list[str]:
     command = [sys.executable, "-m", "cotdistill.cli.main", "study", args.config, "-o", args.out, "--no-report",
                "--lease-ttl", str(args.lease_ttl), "--keep-weights" if args.keep_weights else "--drop-weights"]
+    if args.device:
+        command += ["--device", args.device]
     for key, values in args.only.items():
         for value in values:
             command += ["--only", f"{key}={value}"]

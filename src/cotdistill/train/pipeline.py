@@ -72,25 +72,26 @@ def train_on_examples(examples: list[Example], rationales: dict[str, Rationale],
                       student: StudentConfig, train: TrainConfig, output: str | Path, *,
                       keytoken_cache: str | Path, metadata: Callable[[int], dict[str, Any]],
                       on_instances: Callable[[int], None] | None = None, overwrite: bool = False,
-                      keytoken_device: Any = "auto", **train_kwargs: Any) -> TrainResult:
+                      device: str = "auto", **train_kwargs: Any) -> TrainResult:
     """Load the student, build ``variant``'s instances of ``examples`` (seeded by ``train.seed``; key-token scores
     cached in ``keytoken_cache``) and train it into ``output`` (resumed if unfinished).
 
     ``metadata(n_instances)`` is what ``cotdistill.json`` records about the data beside the training settings
     (a rerun resumes only a run that recorded the same); ``on_instances(n_instances)`` is told once the instances
-    are built, before training starts. ``keytoken_device`` is where a key-token scorer runs.
+    are built, before training starts. ``device`` (a device setting) is where the key-token scorer and the
+    training run.
     """
     built = variant.build_variant()
     # Loaded once: the tokenizer builds the instances, the model is then trained on them.
     model, tokenizer = load_student(student)
     extras = prepare_key_token_extras(built, examples, rationales, tokenizer, cache_dir=keytoken_cache,
-                                      device=keytoken_device)
+                                      device=device)
     instances = build_instances(examples, rationales, built, tokenizer, seed=train.seed,
                                 prompt_format=variant.prompt_format(), extras=extras)
     if on_instances is not None:
         on_instances(len(instances))
     return train_student(instances, student, train, output, metadata=metadata(len(instances)),
-                         student=(model, tokenizer), overwrite=overwrite, **train_kwargs)
+                         student=(model, tokenizer), overwrite=overwrite, device=device, **train_kwargs)
 
 
 def run_training(cfg: TrainRunConfig, **train_kwargs: Any) -> TrainResult:

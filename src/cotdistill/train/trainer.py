@@ -43,7 +43,7 @@ from transformers import Trainer, TrainerCallback, TrainingArguments
 from transformers.trainer import TRAINING_ARGS_NAME
 
 from cotdistill.errors import ConfigError
-from cotdistill.hardware import bf16_fast
+from cotdistill.models.device import bf16_autocast, resolve_device, training_device_arguments
 from cotdistill.models.config import StudentConfig
 from cotdistill.models.loading import as_student_config, load_student, prepare_tokenizer_for_training
 from cotdistill.models.metadata import write_metadata
@@ -150,15 +150,16 @@ class _FinalStep(TrainerCallback):
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def bf16_supported() -> bool:
-    """bf16 pays off on the device training runs on: CUDA with bf16, or a CPU with a bf16 matmul fast path."""
-    return bf16_fast("cuda" if torch.cuda.is_available() else "cpu")
+def bf16_supported(device: str = "auto") -> bool:
+    """bf16 pays off on the device training runs on (a device setting): CUDA with bf16, or a CPU with a bf16
+    matmul fast path."""
+    return bf16_autocast(resolve_device(device, field="device"))
 
 
-def resolve_bf16(train_cfg: TrainConfig) -> bool:
+def resolve_bf16(train_cfg: TrainConfig, device: str = "auto") -> bool:
     if train_cfg.bf16 == "auto":
-        return bf16_supported()
-    if train_cfg.bf16 and not torch.cuda.is_available() and not bf16_supported():
+        return bf16_supported(device)
+    if train_cfg.bf16 and not bf16_supported(device) and resolve_device(device, field="device").type == "cpu":
         raise ConfigError("bf16 was requested but this CPU has no bf16 fast path", field="train.bf16")
     return bool(train_cfg.bf16)
 
@@ -203,7 +204,8 @@ def _set_by_cotdistill(train_cfg: TrainConfig, output_dir: Path, bf16: bool) -> 
     }
 
 
-def _training_arguments(train_cfg: TrainConfig, output_dir: Path, bf16: bool) -> TrainingArguments:
+def _training_arguments(train_cfg: TrainConfig, output_dir: Path, bf16: bool,
+                        device_arguments: dict[str, Any] | None = None) -> TrainingArguments:
     """cotdistill's settings, its defaults, and ``train_cfg.trainer_args`` over the defaults.
 
     ``TrainingArguments`` checks the passed-through values itself; what it refuses becomes a one-line
@@ -211,7 +213,7 @@ def _training_arguments(train_cfg: TrainConfig, output_dir: Path, bf16: bool) ->
     """
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     base = {**_set_by_cotdistill(train_cfg, output_dir, bf16), **TRAINING_ARGUMENT_DEFAULTS,
-            "ddp_backend": None if torch.cuda.is_available() or not distributed else "gloo"}
+            "ddp_backend": None if torch.cuda.is_available() or not distributed else "gloo", **(device_arguments or {})}
     try:
         return TrainingArguments(**{**base, **train_cfg.trainer_args})
     except (ValueError, TypeError, KeyError, ImportError, OSError) as err:
@@ -267,12 +269,15 @@ def train_student(
     student: tuple[Any, Any] | None = None,
     overwrite: bool = False,
     callbacks: Sequence[TrainerCallback] = (),
+    device: str = "auto",
 ) -> TrainResult:
     """Fine-tune the student on ``instances`` and save it to ``output_dir`` (see the module docstring).
 
     ``student`` may pass an already loaded ``(model, tokenizer)`` (the one the instances were tokenized with);
     otherwise it is loaded from ``student_cfg``. A rerun into the same ``output_dir`` resumes the unfinished run;
     a finished one is refused unless ``overwrite``. Works unchanged under ``torchrun`` / ``accelerate launch``.
+    ``device`` (a device setting) is where it trains: Trainer picks CUDA, then MPS, then the CPU for ``auto``;
+    it is not part of the run's identity, so a run resumes on another device.
     """
     from transformers import set_seed
 
@@ -282,8 +287,9 @@ def train_student(
         torch.set_num_threads(train_cfg.num_threads)
     dataset = InstanceDataset(instances, train_cfg)
     # Bad settings (trainer_args TrainingArguments refuses) fail before the output directory is touched.
-    bf16 = resolve_bf16(train_cfg)
-    args = _training_arguments(train_cfg, output_dir, bf16)
+    device_arguments = training_device_arguments(device, field="device")
+    bf16 = resolve_bf16(train_cfg, device)
+    args = _training_arguments(train_cfg, output_dir, bf16, device_arguments)
     _check_sharding(student_cfg, args)
     identity = run_identity(student_cfg, train_cfg, metadata, len(instances))
     prepare_output_dir(output_dir, identity, overwrite=overwrite)
