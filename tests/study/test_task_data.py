@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from cotdistill.cli.main import main
 from cotdistill.data.rationale import Rationale, write_rationales
 from cotdistill.data.synthetic import generate_synthetic
 from cotdistill.study.config import load_study_config
@@ -50,3 +51,13 @@ def test_rationale_file_with_relabel_policy(tiny_study_yaml, tmp_path):
     study = json.loads((tmp_path / "out" / "study.json").read_text())
     # two variants and the untrained student
     assert study["baseline"] == "label_only" and len(study["cells"]) == 3
+
+
+def test_stage_teach_runs_only_the_teacher_phase(tiny_study_yaml, tmp_path, capsys):
+    path = tiny_study_yaml({"tasks": [{**TASK, "teacher": {"teacher": {"backend": "fake"}, "label_policy": "drop"}}]})
+    out = tmp_path / "out"
+    assert main(["study", str(path), "-o", str(out), "--stage", "teach"]) == 0
+    assert (out / "teacher" / "synthetic" / "rationales.jsonl").is_file()
+    assert (out / "audits" / "synthetic.json").is_file() and (out / "study.json").is_file()
+    assert not (out / "cells").exists() and "teacher phase done" in capsys.readouterr().out
+    assert main(["study", str(path), "-o", str(out), "--stage", "train"]) == 2

@@ -45,6 +45,9 @@ def study(
     slurm_time: int | None = typer.Option(None, "--slurm-time-limit", min=1,
                                           help="Time limit per worker job, in minutes."),
     device: str | None = device_option("every cell's evaluation, key-token scorer, local teacher and training"),
+    stage: str = typer.Option("all", "--stage", metavar="[all|teach]", help=(
+        "all: the whole study; teach: only the teacher phase (every task's rationales written and audited), "
+        "then stop -- e.g. to stop a vLLM server and give its GPU to training before the rerun with all.")),
     lease_ttl: float = typer.Option(600.0, "--lease-ttl", min=1.0, help=(
         "Seconds without a heartbeat after which a worker's cell counts as abandoned and another worker resumes "
         "it (keep it well above the longest pause of a worker).")),
@@ -66,6 +69,8 @@ def study(
     if out is None:
         raise ConfigError("give an output directory with -o (or output_dir in the YAML)", field="-o")
     selection = _parse_selection(only, "--only")
+    if stage != "all" and (launcher is not None or workers > 1):
+        raise ConfigError("--stage runs in one process; start the workers after it", field="--stage")
     if launcher is not None or workers > 1:
         from cotdistill.study.workers import WorkerArgs
 
@@ -83,7 +88,11 @@ def study(
             raise typer.Exit(1)
     else:
         run_study(cfg, out, config_text=config.read_text(), config_file=str(config), only=selection,
-                  keep_weights=keep_weights, lease_ttl=lease_ttl)
+                  keep_weights=keep_weights, lease_ttl=lease_ttl, stage=stage)
+        if stage == "teach":
+            typer.echo(f"teacher phase done: {out / 'teacher'} (audits in {out / 'audits'}); rerun without "
+                       "--stage teach to train")
+            return
     _finish(out, report)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from cotdistill.data.example import Example
-from cotdistill.errors import CotDistillError
+from cotdistill.errors import ConfigError, CotDistillError
 from cotdistill.files import write_json_atomic
 from cotdistill.study import layout
 from cotdistill.study.analysis import PREDICTION_COLUMNS, RESULT_COLUMNS
@@ -402,16 +402,24 @@ def run_study(cfg: StudyConfig, out_dir: str | Path, *, config_text: str | None 
               config_file: str | None = None, live: bool | None = None,
               only: dict[str, list[str]] | None = None, keep_weights: bool = True,
               expected_seconds: dict[str, float] | None = None, lease_ttl: float = DEFAULT_TTL,
-              poll_seconds: float | None = None) -> Path:
+              poll_seconds: float | None = None, stage: str = "all") -> Path:
     """Run (or resume) the study of ``cfg`` into ``out_dir``; returns ``out_dir``. Any number of such runs (on
     any machines sharing the directory) work through one grid together, each cell claimed by one of them at a
     time (``lease_ttl``: seconds without a heartbeat after which another takes a cell over; ``poll_seconds``: how
-    often a worker with nothing to claim looks again). ``only`` restricts the run to
+    often a worker with nothing to claim looks again). ``stage="teach"`` runs only the teacher phase (every task's
+    rationales written and audited, the study recorded) and stops before training, e.g. to stop the teacher's
+    server and give its GPU to training. ``only`` restricts the run to
     the cells matching it (see :func:`select_cells`); the tables still collect every finished cell of the grid.
     ``keep_weights=False`` deletes each cell's trained weights once it is evaluated (disk for large grids).
     ``expected_seconds`` (cell title -> predicted seconds, e.g. the demo's plan) makes the progress ETA follow the
     predictions, scaled by how finished cells compared with theirs."""
-    return StudyRunner(cfg, out_dir, config_text=config_text, config_file=config_file, live=live,
-                       only=only, keep_weights=keep_weights, expected_seconds=expected_seconds,
-                       lease_ttl=lease_ttl, poll_seconds=poll_seconds).run()
+    if stage not in ("all", "teach"):
+        raise ConfigError(f"unknown stage '{stage}' (choose all or teach)", field="--stage")
+    runner = StudyRunner(cfg, out_dir, config_text=config_text, config_file=config_file, live=live,
+                         only=only, keep_weights=keep_weights, expected_seconds=expected_seconds,
+                         lease_ttl=lease_ttl, poll_seconds=poll_seconds)
+    if stage == "teach":
+        runner.prepare()
+        return runner.out
+    return runner.run()
 
