@@ -56,6 +56,20 @@ def test_each_stage_imports_with_the_later_stages_blocked():
     assert result.stdout.strip() == ""
 
 
+def cotdistill_imports(path: Path) -> list[tuple[str, str]]:
+    """``(top-level package, module)`` of every ``cotdistill.<package>...`` import in ``path``, at any depth."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            modules = [node.module]
+        elif isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        else:
+            continue
+        found += [(m.split(".")[1], m) for m in modules if m.startswith("cotdistill.")]
+    return found
+
+
 def upward_imports(root: Path = PACKAGE) -> set[tuple[str, str]]:
     """``(file, imported module)`` for every import of a later stage, at any depth of the file."""
     found = set()
@@ -63,17 +77,9 @@ def upward_imports(root: Path = PACKAGE) -> set[tuple[str, str]]:
         stage = path.relative_to(root).parts[0]
         if stage not in LEVEL:
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                modules = [node.module]
-            elif isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            else:
-                continue
-            for module in modules:
-                parts = module.split(".")
-                if parts[0] == "cotdistill" and len(parts) > 1 and LEVEL.get(parts[1], -1) > LEVEL[stage]:
-                    found.add((path.relative_to(root).as_posix(), module))
+        for package, module in cotdistill_imports(path):
+            if LEVEL.get(package, -1) > LEVEL[stage]:
+                found.add((path.relative_to(root).as_posix(), module))
     return found
 
 
@@ -125,17 +131,9 @@ def service_stage_imports(root: Path = PACKAGE) -> set[tuple[str, str]]:
         module_file = root / f"{service}.py"
         files = [module_file] if module_file.is_file() else sorted((root / service).rglob("*.py"))
         for path in files:
-            for node in ast.walk(ast.parse(path.read_text())):
-                if isinstance(node, ast.ImportFrom) and node.module:
-                    modules = [node.module]
-                elif isinstance(node, ast.Import):
-                    modules = [alias.name for alias in node.names]
-                else:
-                    continue
-                for module in modules:
-                    parts = module.split(".")
-                    if parts[0] == "cotdistill" and len(parts) > 1 and parts[1] in LEVEL and parts[1] not in allowed:
-                        found.add((path.relative_to(root).as_posix(), module))
+            for package, module in cotdistill_imports(path):
+                if package in LEVEL and package not in allowed:
+                    found.add((path.relative_to(root).as_posix(), module))
     return found
 
 
