@@ -11,12 +11,14 @@ from typing import Any
 
 from cotdistill.data.example import Example
 from cotdistill.data.tasks import TaskConfig, load_task
+from cotdistill.distributed import join_process_group
 from cotdistill.errors import ConfigError, DataError
 from cotdistill.evaluate.config import EVAL_MODES, EvalConfig
 from cotdistill.evaluate.label_first import evaluate_label_first
 from cotdistill.evaluate.metrics import compute_metrics
 from cotdistill.evaluate.reasoning_first import evaluate_reasoning_first
 from cotdistill.evaluate.runtime import inference_context
+from cotdistill.evaluate.sharding import Shard, gather_records, process_shard
 from cotdistill.files import write_text_atomic
 from cotdistill.models import METADATA_FILE, load_trained_student, recorded_prompt_format
 from cotdistill.models.device import place_model, resolve_device
@@ -41,9 +43,15 @@ class EvalResult:
 
 
 def evaluate_student(model: Any, tokenizer: Any, examples: Sequence[Example], *, variant: Variant,
-                     prompt_format: PromptFormat, config: EvalConfig) -> EvalResult:
+                     prompt_format: PromptFormat, config: EvalConfig, shard: Shard | None = None) -> EvalResult:
     """Evaluate ``model`` on ``examples`` asked with ``variant.eval_prompt`` in ``config.mode``, on
-    ``config.device`` (the model is moved there, in place, unless it is there already)."""
+    ``config.device`` (the model is moved there, in place, unless it is there already).
+
+    In an initialised ``torch.distributed`` group every process must call this with the same examples: each
+    evaluates its shard of the batches (:mod:`cotdistill.evaluate.sharding`) and every process returns the whole
+    result, the records in input order as one process gives them (write it from one process). ``shard``
+    overrides the process group's."""
+    shard = process_shard() if shard is None else shard
     device = resolve_device(config.device, field="eval.device")
     examples = list(examples)[: config.limit] if config.limit is not None else list(examples)
     if not examples:
@@ -57,17 +65,21 @@ def evaluate_student(model: Any, tokenizer: Any, examples: Sequence[Example], *,
     try:
         with context:
             if config.mode == "label_first":
-                predictions, details = evaluate_label_first(model, tokenizer, examples, prompts,
-                                                            prompt_format=prompt_format, config=config)
+                own, details = evaluate_label_first(model, tokenizer, examples, prompts,
+                                                    prompt_format=prompt_format, config=config, shard=shard)
             else:
-                predictions, details = evaluate_reasoning_first(model, tokenizer, examples, prompts, config=config)
+                own, details = evaluate_reasoning_first(model, tokenizer, examples, prompts, config=config,
+                                                        shard=shard)
     finally:
         model.train(was_training)
+    # Timed after the gather: the evaluation takes as long as its slowest process.
+    predictions = gather_records(own, shard)
     seconds = time.perf_counter() - start
     metrics = compute_metrics(predictions, config.mode)
     metrics["seconds"] = seconds
     metrics["seconds_per_answer"] = seconds / len(examples)
-    run = {"mode": config.mode, "device": str(device), "precision": precision_name, **details,
+    run = {"mode": config.mode, "device": str(device), "processes": shard.world_size, "precision": precision_name,
+           **details,
            "variant": variant.name,
            "prompt_format": {"label_style": prompt_format.label_style, "show_choices": prompt_format.show_choices},
            "config": config.model_dump(mode="json")}
@@ -126,9 +138,12 @@ def evaluate_trained(student_dir: str | Path, task_cfg: TaskConfig, eval_cfg: Ev
 def evaluate_trained_modes(student_dir: str | Path, task_cfg: TaskConfig, eval_cfg: EvalConfig,
                            out_dirs: dict[str, str | Path], *, overwrite: bool = False) -> dict[str, EvalResult]:
     """Like :func:`evaluate_trained` for several modes (``{mode: output directory}``), loading the student once.
-    Every output directory is checked before anything is computed."""
+    Every output directory is checked before anything is computed. Under torchrun / accelerate launch the
+    processes share the work (:func:`evaluate_student`) and the first writes the results."""
     student_dir = Path(student_dir)
     device = resolve_device(eval_cfg.device, field="eval.device")
+    join_process_group(cpu=device.type == "cpu")
+    writes = process_shard().rank == 0
     for mode, out_dir in out_dirs.items():
         if mode not in EVAL_MODES:
             raise ConfigError(f"unknown evaluation mode '{mode}' (known: {', '.join(EVAL_MODES)})", field="eval.mode")
@@ -146,6 +161,7 @@ def evaluate_trained_modes(student_dir: str | Path, task_cfg: TaskConfig, eval_c
                                   config=eval_cfg.model_copy(update={"mode": mode}))
         result.run.update({"student": str(student_dir), "task": task_cfg.model_dump(mode="json"),
                            "trained_on": {k: metadata[k] for k in TRAINING_RECORD_KEYS if k in metadata}})
-        write_eval_result(result, out_dir, overwrite=overwrite)
+        if writes:
+            write_eval_result(result, out_dir, overwrite=overwrite)
         results[mode] = result
     return results

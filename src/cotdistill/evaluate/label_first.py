@@ -27,10 +27,10 @@ import torch
 from cotdistill.data.example import Example
 from cotdistill.errors import DataError
 from cotdistill.evaluate.config import EvalConfig
+from cotdistill.evaluate.sharding import OTHER_SHARD, WHOLE, Shard
 from cotdistill.evaluate.runtime import (
     cache_keyword,
     left_pad,
-    length_sorted_batches,
     model_device,
     pad_token_id,
     right_pad,
@@ -50,10 +50,11 @@ def _forward_prompts(model: Any, prompts: Sequence[Sequence[int]], pad_id: int, 
 
 
 def answer_token_logprobs(model: Any, prompt_ids: Sequence[Sequence[int]], candidate_ids: Sequence[Sequence[int]],
-                          *, batch_size: int, pad_id: int) -> list[list[float]]:
-    """Per prompt, the log-prob of each candidate token at the position right after the prompt."""
-    results: list[list[float]] = [[] for _ in prompt_ids]
-    for batch in length_sorted_batches([len(p) for p in prompt_ids], batch_size):
+                          *, batch_size: int, pad_id: int, shard: Shard = WHOLE) -> list[list[float] | None]:
+    """Per prompt, the log-prob of each candidate token at the position right after the prompt (for the prompts
+    of ``shard``; ``None`` for the others)."""
+    results: list[list[float] | None] = [OTHER_SHARD] * len(prompt_ids)
+    for batch in shard.batches([len(p) for p in prompt_ids], batch_size):
         last, _, _ = _forward_prompts(model, [prompt_ids[i] for i in batch], pad_id, keep_cache=False)
         for row, i in enumerate(batch):
             results[i] = last[row, list(candidate_ids[i])].tolist()
@@ -62,11 +63,12 @@ def answer_token_logprobs(model: Any, prompt_ids: Sequence[Sequence[int]], candi
 
 def continuation_logprobs(model: Any, prompt_ids: Sequence[Sequence[int]],
                           continuations: Sequence[Sequence[Sequence[int]]], *, batch_size: int,
-                          pad_id: int) -> list[list[float]]:
-    """Per prompt, the summed log-prob of each of its continuations, the prompt's KV cache reused for all."""
+                          pad_id: int, shard: Shard = WHOLE) -> list[list[float] | None]:
+    """Per prompt, the summed log-prob of each of its continuations, the prompt's KV cache reused for all (for
+    the prompts of ``shard``; ``None`` for the others)."""
     device = model_device(model)
-    results: list[list[float]] = [[] for _ in prompt_ids]
-    for batch in length_sorted_batches([len(p) for p in prompt_ids], batch_size):
+    results: list[list[float] | None] = [OTHER_SHARD] * len(prompt_ids)
+    for batch in shard.batches([len(p) for p in prompt_ids], batch_size):
         last, prompt_mask, cache = _forward_prompts(model, [prompt_ids[i] for i in batch], pad_id, keep_cache=True)
         owner = torch.tensor([row for row, i in enumerate(batch) for _ in continuations[i]], device=device)
         conts = [c for i in batch for c in continuations[i]]
@@ -129,8 +131,10 @@ def _argmax(labels: list[str], scores: list[float]) -> str:
 
 
 def evaluate_label_first(model: Any, tokenizer: Any, examples: Sequence[Example], prompts: Sequence[str], *,
-                         prompt_format: PromptFormat, config: EvalConfig) -> tuple[list[dict], dict]:
-    """Score every example's choices; return per-example predictions (input order) and how it was scored."""
+                         prompt_format: PromptFormat, config: EvalConfig,
+                         shard: Shard = WHOLE) -> tuple[list[dict | None], dict]:
+    """Score every example's choices (those of ``shard``); return per-example predictions (input order; ``None``
+    for another shard's examples) and how it was scored."""
     scoring = prompt_format.label_style if config.scoring == "auto" else config.scoring
     label_format = PromptFormat(label_style=scoring, show_choices=prompt_format.show_choices)
     pad_id = pad_token_id(tokenizer)
@@ -147,14 +151,17 @@ def evaluate_label_first(model: Any, tokenizer: Any, examples: Sequence[Example]
     if scoring == "letter" and single_tokens:
         method = "letter_token"
         scores = answer_token_logprobs(model, prompt_ids, [[c[0] for c in conts] for conts in continuations],
-                                       batch_size=config.batch_size, pad_id=pad_id)
+                                       batch_size=config.batch_size, pad_id=pad_id, shard=shard)
     else:
         method = "letter_sequence" if scoring == "letter" else "text"
         scores = continuation_logprobs(model, prompt_ids, continuations, batch_size=config.batch_size,
-                                       pad_id=pad_id)
+                                       pad_id=pad_id, shard=shard)
 
-    predictions = []
+    predictions: list[dict | None] = []
     for ex, texts, conts, sums in zip(examples, label_texts, continuations, scores):
+        if sums is OTHER_SHARD:
+            predictions.append(OTHER_SHARD)
+            continue
         normalised = [s / length_normaliser(t, len(c), config.normalisation) for s, t, c in zip(sums, texts, conts)]
         pred, pred_norm = _argmax(ex.labels, sums), _argmax(ex.labels, normalised)
         predictions.append({

@@ -18,7 +18,8 @@ from transformers import GenerationConfig
 from cotdistill.data.answers import extract_label
 from cotdistill.data.example import Example
 from cotdistill.evaluate.config import EvalConfig
-from cotdistill.evaluate.runtime import left_pad, length_sorted_batches, model_device, pad_token_id
+from cotdistill.evaluate.runtime import left_pad, model_device, pad_token_id
+from cotdistill.evaluate.sharding import OTHER_SHARD, WHOLE, Shard
 from cotdistill.prompting import encode_prompt
 
 
@@ -33,9 +34,9 @@ def stop_token_ids(model: Any, tokenizer: Any) -> list[int]:
 
 
 def generate_greedy(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_new_tokens: int,
-                    batch_size: int) -> list[tuple[str, int]]:
+                    batch_size: int, shard: Shard = WHOLE) -> list[tuple[str, int] | None]:
     """Per prompt (input order): the generated text (special tokens dropped) and the number of tokens
-    generated, EOS included."""
+    generated, EOS included (for the prompts of ``shard``; ``None`` for the others)."""
     device = model_device(model)
     pad_id = pad_token_id(tokenizer)
     stops = stop_token_ids(model, tokenizer)
@@ -43,8 +44,8 @@ def generate_greedy(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_n
     generation_config = GenerationConfig(max_new_tokens=max_new_tokens, do_sample=False,
                                          eos_token_id=stops or None, pad_token_id=pad_id)
     prompt_ids = [encode_prompt(tokenizer, p) for p in prompts]
-    outputs: list[tuple[str, int]] = [("", 0)] * len(prompts)
-    for batch in length_sorted_batches([len(p) for p in prompt_ids], batch_size):
+    outputs: list[tuple[str, int] | None] = [OTHER_SHARD] * len(prompts)
+    for batch in shard.batches([len(p) for p in prompt_ids], batch_size):
         ids, mask = left_pad([prompt_ids[i] for i in batch], pad_id, device)
         generated = model.generate(input_ids=ids, attention_mask=mask, generation_config=generation_config)
         for row, i in enumerate(batch):
@@ -57,12 +58,17 @@ def generate_greedy(model: Any, tokenizer: Any, prompts: Sequence[str], *, max_n
 
 
 def evaluate_reasoning_first(model: Any, tokenizer: Any, examples: Sequence[Example], prompts: Sequence[str], *,
-                             config: EvalConfig) -> tuple[list[dict], dict]:
-    """Generate and extract every example's answer; return per-example predictions (input order) and settings."""
+                             config: EvalConfig, shard: Shard = WHOLE) -> tuple[list[dict | None], dict]:
+    """Generate and extract every example's answer (those of ``shard``); return per-example predictions (input
+    order; ``None`` for another shard's examples) and settings."""
     outputs = generate_greedy(model, tokenizer, prompts, max_new_tokens=config.max_new_tokens,
-                              batch_size=config.batch_size)
-    predictions = []
-    for ex, (text, count) in zip(examples, outputs):
+                              batch_size=config.batch_size, shard=shard)
+    predictions: list[dict | None] = []
+    for ex, output in zip(examples, outputs):
+        if output is OTHER_SHARD:
+            predictions.append(OTHER_SHARD)
+            continue
+        text, count = output
         pred, how = extract_label(text, ex)
         predictions.append({
             "id": ex.id,

@@ -9,6 +9,7 @@ from typing import Any
 
 from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale
+from cotdistill.distributed import computed_once
 from cotdistill.errors import ConfigError, DataError
 from cotdistill.keytokens.cache import ScoreCache, cache_key
 from cotdistill.keytokens.scoring import Scorer
@@ -125,11 +126,18 @@ def prepare_key_token_extras(variant: Variant, examples: Sequence[Example], rati
         return {}
     from cotdistill.keytokens.words import student_token_scores
 
-    scorer = Scorer.from_spec(variant.scorer, order=variant.order, device=device) if selector.needs_model else None
     scored = [ex for ex in examples if ex.id in rationales]
-    scores = score_rationales(selector, scored, rationales, scorer=scorer, cache=ScoreCache(cache_dir))
-    return {KEY_TOKEN_SCORES: {eid: student_token_scores(rationales[eid].text, s.word_scores, tokenizer)
-                               for eid, s in scores.items()}}
+
+    def word_scores() -> dict[str, list[float]]:
+        scorer = (Scorer.from_spec(variant.scorer, order=variant.order, device=device) if selector.needs_model
+                  else None)
+        scores = score_rationales(selector, scored, rationales, scorer=scorer, cache=ScoreCache(cache_dir))
+        return {eid: s.word_scores for eid, s in scores.items()}
+
+    # Under torchrun every rank trains on the same instances: rank 0 scores (or reads the cache) for all.
+    scores = computed_once(word_scores)
+    return {KEY_TOKEN_SCORES: {eid: student_token_scores(rationales[eid].text, words, tokenizer)
+                               for eid, words in scores.items()}}
 
 
 

@@ -54,16 +54,6 @@ def _broadcast(value: Any) -> Any:
     return box[0]
 
 
-def _barrier() -> None:
-    """Under torchrun every rank trains each cell together; only rank 0 evaluates and writes."""
-    try:
-        import torch.distributed as dist
-    except ImportError:
-        return
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-
-
 @contextlib.contextmanager
 def cell_log(path: Path) -> Iterator[None]:
     """Everything the cell prints or logs (trainer progress bars included) goes to its log file."""
@@ -226,7 +216,6 @@ class StudyRunner:
                     self.write_tables()
                 if progress:
                     progress.cell_finished(summary)
-                _barrier()
         finally:
             if progress:
                 progress.close()
@@ -255,10 +244,8 @@ class StudyRunner:
             write_json_atomic(manifest_path, manifest)
         with cell_log(directory / layout.CELL_LOG), out_of_disk_as_error(directory):
             train_result = self._train(cell, directory, progress)
-            metrics = {}
-            eval_seconds = {}
-            if self.is_main:
-                metrics, eval_seconds = self._evaluate(cell, directory, progress)
+            # Under torchrun every rank trains the cell and evaluates its shard of the questions; rank 0 writes.
+            metrics, eval_seconds = self._evaluate(cell, directory, progress)
         if not self.is_main:
             return ""
         if lease is not None and not lease.renew():
@@ -342,7 +329,8 @@ class StudyRunner:
                                   f"{min(len(data.eval), eval_cfg.limit or len(data.eval))} questions")
             result = evaluate_student(model, tokenizer, data.eval, variant=cell.variant_config.build_variant(),
                                       prompt_format=cell.variant_config.prompt_format(), config=eval_cfg)
-            write_eval_result(result, eval_dir)
+            if self.is_main:
+                write_eval_result(result, eval_dir)
             metrics[mode] = result.metrics
             seconds[mode] = float(result.metrics.get("seconds", 0.0))
         return metrics, seconds

@@ -6,6 +6,7 @@ train`` (:func:`run_training`) and every study cell (``cotdistill.study.runner``
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,12 @@ from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale
 from cotdistill.data.rationales import apply_label_policy, load_rationales
 from cotdistill.data.tasks import load_task
+from cotdistill.distributed import process_group
 from cotdistill.errors import ConfigError
 from cotdistill.keytokens import prepare_key_token_extras, variant_selector
 from cotdistill.models import load_student, read_metadata
 from cotdistill.train.run_config import TrainRunConfig
-from cotdistill.train.trainer import TrainResult, train_student
+from cotdistill.train.trainer import TrainResult, train_student, training_arguments
 from cotdistill.variants import build_instances
 from cotdistill.variants.base import Variant
 
@@ -68,6 +70,14 @@ def run_metadata(cfg: TrainRunConfig, n_examples: int, n_instances: int) -> dict
     }
 
 
+def start_process_group(train: TrainConfig, output: str | Path, device: str) -> None:
+    """Under a launcher (torchrun / accelerate launch: ``WORLD_SIZE`` > 1) with no process group yet, start the
+    one Trainer will train in now, as its ``TrainingArguments`` do when first asked for their device (their backend
+    and ``ddp_timeout``), so that the work before training (key-token scores) is done once, by rank 0."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and process_group() is None:
+        _ = training_arguments(train, output, device).device  # starts accelerate's PartialState
+
+
 def train_on_examples(examples: list[Example], rationales: dict[str, Rationale], variant: VariantConfig,
                       student: StudentConfig, train: TrainConfig, output: str | Path, *,
                       keytoken_cache: str | Path, metadata: Callable[[int], dict[str, Any]],
@@ -84,6 +94,7 @@ def train_on_examples(examples: list[Example], rationales: dict[str, Rationale],
     built = variant.build_variant()
     # Loaded once: the tokenizer builds the instances, the model is then trained on them.
     model, tokenizer = load_student(student)
+    start_process_group(train, output, device)
     extras = prepare_key_token_extras(built, examples, rationales, tokenizer, cache_dir=keytoken_cache,
                                       device=device)
     instances = build_instances(examples, rationales, built, tokenizer, seed=train.seed,

@@ -228,6 +228,12 @@ def _training_arguments(train_cfg: TrainConfig, output_dir: Path, bf16: bool,
     raise ConfigError(f"TrainingArguments refused these together: {reason}", field="train.trainer_args")
 
 
+def training_arguments(train_cfg: TrainConfig, output_dir: str | Path, device: str = "auto") -> TrainingArguments:
+    """The ``TrainingArguments`` :func:`train_student` trains with on ``device`` (a device setting)."""
+    return _training_arguments(train_cfg, Path(output_dir), resolve_bf16(train_cfg, device),
+                               training_device_arguments(device, field="device"))
+
+
 # What accelerate's prepare sets on the model instance: its bf16-autocast forward, the forward it wrapped, and the
 # mark that makes every later Accelerator skip the model.
 _ACCELERATE_INSTANCE_ATTRS = ("forward", "_original_forward", "_is_accelerate_prepared")
@@ -287,9 +293,8 @@ def train_student(
         torch.set_num_threads(train_cfg.num_threads)
     dataset = InstanceDataset(instances, train_cfg)
     # Bad settings (trainer_args TrainingArguments refuses) fail before the output directory is touched.
-    device_arguments = training_device_arguments(device, field="device")
-    bf16 = resolve_bf16(train_cfg, device)
-    args = _training_arguments(train_cfg, output_dir, bf16, device_arguments)
+    args = training_arguments(train_cfg, output_dir, device)
+    bf16 = args.bf16
     _check_sharding(student_cfg, args)
     identity = run_identity(student_cfg, train_cfg, metadata, len(instances))
     prepare_output_dir(output_dir, identity, overwrite=overwrite)
