@@ -49,6 +49,11 @@ def eval_command(
     out_dirs = {m: output / m for m in modes} if chosen == BOTH else {chosen: output}
     task_cfg = EVAL_TASK_FLAGS.validate({}, EVAL_TASK_FLAGS.overrides(ctx), source="command line")
     results = evaluate_trained_modes(student, task_cfg, eval_cfg, out_dirs, overwrite=overwrite)
+    from cotdistill.distributed import process_group
+
+    group = process_group()
+    if group is not None and group.get_rank() != 0:
+        return  # under torchrun every rank evaluated its share; rank 0 wrote and reports
     if update_card:
         from cotdistill.train.model_card import evaluation_entry, record_evaluations
 

@@ -19,8 +19,10 @@ from typing import Any
 import pandas as pd
 
 from cotdistill.data.example import Example
+from cotdistill.distributed import computed_once, join_process_group
 from cotdistill.errors import ConfigError, CotDistillError
 from cotdistill.files import write_json_atomic
+from cotdistill.models.device import resolve_device
 from cotdistill.study import layout
 from cotdistill.study.analysis import PREDICTION_COLUMNS, RESULT_COLUMNS
 from cotdistill.study.config import StudyConfig, StudyTaskConfig
@@ -39,19 +41,6 @@ def _now() -> str:
 
 def _rank() -> int:
     return int(os.environ.get("RANK", "0"))
-
-
-def _broadcast(value: Any) -> Any:
-    """Rank 0's ``value`` on every rank (the value itself when not distributed)."""
-    try:
-        import torch.distributed as dist
-    except ImportError:
-        return value
-    if not (dist.is_available() and dist.is_initialized()):
-        return value
-    box = [value]
-    dist.broadcast_object_list(box, src=0)
-    return box[0]
 
 
 @contextlib.contextmanager
@@ -185,6 +174,8 @@ class StudyRunner:
     # -- the grid --
     def run(self) -> Path:
         """Run every unfinished cell, then write the results tables; returns the output directory."""
+        # Under torchrun the ranks agree on each cell before the first training starts their group.
+        join_process_group(cpu=resolve_device(self.cfg.device, field="device").type == "cpu")
         self.prepare()
         # Seed-major: an interrupted grid then holds whole seeds (every variant compared on the same seeds).
         seed_rank = {seed: i for i, seed in enumerate(self.cfg.seeds)}
@@ -195,10 +186,18 @@ class StudyRunner:
         progress = GridProgress(len(self.selected), len(self.selected) - len(pending), title=self.cfg.name,
                                 live=self.live, expected=expected) if self.is_main else None
         by_key = {c.key: c for c in pending}
+        claimed: dict[str, Lease | None] = {}
+
+        def next_cell_key() -> tuple[str, str | None]:
+            # Rank 0 claims (its lease stays here); every rank of a torchrun group then runs the same cell.
+            action, cell, claimed["lease"] = self._next_cell(pending)
+            return action, cell.key if cell else None
+
         try:
             while True:
-                action, cell, lease = self._next_cell(pending) if self.is_main else ("", None, None)
-                action, key = _broadcast((action, cell.key if cell else None))
+                claimed["lease"] = None
+                action, key = computed_once(next_cell_key)
+                lease = claimed["lease"]
                 if action == "done":
                     break
                 if action == "wait":  # every unfinished cell is another worker's: look again later
