@@ -4,14 +4,11 @@ one resumes."""
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import logging
 import os
 import socket
 import time
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,11 +17,12 @@ import pandas as pd
 
 from cotdistill.data.example import Example
 from cotdistill.distributed import computed_once, join_process_group
-from cotdistill.errors import ConfigError, CotDistillError
+from cotdistill.errors import ConfigError
 from cotdistill.files import write_json_atomic
 from cotdistill.models.device import resolve_device
 from cotdistill.study import layout
 from cotdistill.study.analysis import PREDICTION_COLUMNS, RESULT_COLUMNS
+from cotdistill.study.cellio import cell_log, out_of_disk_as_error
 from cotdistill.study.config import StudyConfig, StudyTaskConfig
 from cotdistill.study.grid import Cell, expand_grid, select_cells, untrained_cells
 from cotdistill.study.leases import DEFAULT_TTL, Lease, try_claim, worker_id
@@ -41,28 +39,6 @@ def _now() -> str:
 
 def _rank() -> int:
     return int(os.environ.get("RANK", "0"))
-
-
-@contextlib.contextmanager
-def cell_log(path: Path) -> Iterator[None]:
-    """Everything the cell prints or logs (trainer progress bars included) goes to its log file."""
-    handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    # transformers' logger does not propagate to the root logger; its level (warnings) is left as the user set it.
-    loggers = [logging.getLogger(), logging.getLogger("transformers")]
-    root_level = loggers[0].level
-    loggers[0].setLevel(logging.INFO)
-    for lg in loggers:
-        lg.addHandler(handler)
-    with path.open("a", buffering=1) as stream, contextlib.redirect_stdout(stream), \
-            contextlib.redirect_stderr(stream):
-        try:
-            yield
-        finally:
-            for lg in loggers:
-                lg.removeHandler(handler)
-            loggers[0].setLevel(root_level)
-            handler.close()
 
 
 def chance_accuracy(examples: list[Example]) -> float:
@@ -366,23 +342,6 @@ class StudyRunner:
                                  "correct": bool(p["correct"])} for p in layout.read_predictions(directory, mode)]
         layout.write_tables(self.out, pd.DataFrame(rows, columns=RESULT_COLUMNS),
                             pd.DataFrame(predictions, columns=PREDICTION_COLUMNS))
-
-
-@contextlib.contextmanager
-def out_of_disk_as_error(directory: Path) -> Iterator[None]:
-    """Turn a full disk while a cell runs into a one-line error naming the cell and the way out.
-
-    safetensors reports a full disk with its own exception type that carries only the OS message, hence the text
-    match beside the errno check. The cell stays unfinished, so a rerun resumes it from its last checkpoint.
-    """
-    try:
-        yield
-    except Exception as exc:
-        if getattr(exc, "errno", None) != errno.ENOSPC and "No space left on device" not in str(exc):
-            raise
-        raise CotDistillError("out of disk space while running this cell; free space (or rerun with "
-                              "--drop-weights to delete each finished cell's weights) and rerun the same command: "
-                              "the cell resumes from its last checkpoint", path=directory) from exc
 
 
 def run_study(cfg: StudyConfig, out_dir: str | Path, *, config_text: str | None = None,

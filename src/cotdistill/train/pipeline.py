@@ -18,11 +18,13 @@ from cotdistill.data.tasks import load_task
 from cotdistill.distributed import process_group
 from cotdistill.errors import ConfigError
 from cotdistill.keytokens import prepare_key_token_extras, variant_selector
-from cotdistill.models import load_student, read_metadata
+from cotdistill.models import StudentConfig, load_student, read_metadata
+from cotdistill.train.config import TrainConfig
 from cotdistill.train.run_config import TrainRunConfig
 from cotdistill.train.trainer import TrainResult, train_student, training_arguments
 from cotdistill.variants import build_instances
 from cotdistill.variants.base import Variant
+from cotdistill.variants.config import VariantConfig
 
 
 def _rationales_for(cfg: TrainRunConfig, examples: list[Example]) -> tuple[list[Example], dict[str, Rationale]]:
