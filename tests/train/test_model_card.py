@@ -15,6 +15,7 @@ from cotdistill.train.model_card import (
     wilson_interval,
     write_model_card,
 )
+from cotdistill.variants import VARIANTS
 
 
 def _metadata(**overrides):
@@ -103,3 +104,13 @@ def test_dataset_ids():
     assert dataset_ids({"name": "commonsense_qa"}) == ["tau/commonsense_qa"]
     assert dataset_ids({"name": "openbookqa", "hub_name": "me/obqa-copy"}) == ["me/obqa-copy"]
     assert dataset_ids({"name": "jsonl", "path": "q.jsonl"}) == []
+
+
+@pytest.mark.parametrize("variant_name", sorted(VARIANTS.names()))
+def test_every_registered_variant_writes_its_card(student_dir, tiny_tokenizer, variant_name):
+    # The card is written after training finishes; a variant that cannot build the worked example would lose
+    # the end of a finished run (other_example_cot_after_label needs a second example's rationale to borrow).
+    metadata = _metadata(variant={"name": variant_name, "params": {}})
+    text = ModelCard.load(write_model_card(student_dir, metadata, tiny_tokenizer)).text
+    assert f"training variant: `{variant_name}`" in text
+    assert "Question: Which object has more friction?" in text
