@@ -80,7 +80,7 @@ def test_demo_config_is_the_issue_s_study():
 
 #: Issue 22's experiments on CommonsenseQA: each keeps the published study's settings, so its reference rows
 #: (label_only, cot_after_label, shuffled_cot_after_label, untrained) are the published cells, restored.
-EXPERIMENTS = {"csqa_rationale_content.yaml": 20, "csqa_loss_share.yaml": 20}
+EXPERIMENTS = {"csqa_rationale_content.yaml": 20, "csqa_loss_share.yaml": 20, "csqa_more_data.yaml": 10}
 
 
 @pytest.mark.shared
