@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import socket
+import subprocess
+import sys
 import time
 
 from cotdistill.study.leases import claimed, list_leases, read_lease, try_claim
@@ -66,3 +70,33 @@ def test_of_workers_racing_for_one_cell_exactly_one_wins(tmp_path):
     for worker in workers:
         worker.join(timeout=60)
     assert len([w for w in winners if w is not None]) == 1
+
+
+_CLAIM_AND_EXIT = ("import sys, os; from pathlib import Path; from cotdistill.study.leases import try_claim; "
+                   "try_claim(Path(sys.argv[1]), 'cell', worker='crashed', ttl=600.0); os._exit(0)")
+
+
+def test_a_lease_whose_process_is_gone_is_stale_at_once(tmp_path):
+    # The holder exits without releasing (as under kill -9); within the ttl its lease is taken over anyway.
+    child = subprocess.Popen([sys.executable, "-c", _CLAIM_AND_EXIT, str(tmp_path)])
+    deadline = time.time() + 60
+    while time.time() < deadline and child.poll() is None:
+        time.sleep(0.05)
+    # not yet reaped: a zombie counts as gone too
+    assert read_lease(tmp_path, "cell").worker == "crashed" and read_lease(tmp_path, "cell").stale
+    child.wait()
+    assert read_lease(tmp_path, "cell").stale
+    taker = try_claim(tmp_path, "cell", worker="taker")
+    assert taker is not None and read_lease(tmp_path, "cell").worker == "taker"
+    taker.release()
+
+
+def test_a_lease_of_another_host_or_namespace_waits_for_its_ttl(tmp_path):
+    (tmp_path / "leases").mkdir()
+    record = {"worker": "elsewhere", "pid": 2 ** 22 + 1, "since": time.time()}
+    for other in ({"host": "node-17", "pid_namespace": "pid:[1]"},
+                  {"host": socket.gethostname(), "pid_namespace": "pid:[1]"},
+                  {"host": socket.gethostname()}):  # a record without a namespace: cannot tell
+        (tmp_path / "leases" / "cell.json").write_text(json.dumps({**record, **other}))
+        assert not read_lease(tmp_path, "cell").stale
+        assert try_claim(tmp_path, "cell", worker="me") is None

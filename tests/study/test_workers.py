@@ -72,13 +72,17 @@ def test_three_workers_run_every_cell_once_and_match_one_process(tiny_study_yaml
 
 
 @pytest.mark.extended
-def test_a_killed_workers_cell_is_resumed_by_another_after_its_lease_expires(tiny_study_yaml, tmp_path):
+@pytest.mark.parametrize("holder", ["on this machine", "on another node"])
+def test_a_killed_workers_cell_is_resumed_from_its_checkpoint(tiny_study_yaml, tmp_path, holder):
     # Long enough cells that the kill lands inside one: many epochs, a checkpoint every step.
     path = tiny_study_yaml({"variants": [{"name": "cot_after_label"}], "baseline": "cot_after_label",
                             "seeds": [0], "train": {"epochs": 30, "batch_size": 4, "max_length": 96, "save_steps": 1,
                                       "logging_steps": 1, "learning_rate": 1.0e-3}})
     out = tmp_path / "out"
-    args = WorkerArgs(str(path), str(out), {"variant": ["cot_after_label"]}, True, 4.0)
+    # Here the next worker sees that the holder's process is gone and must not wait out the default ttl; a
+    # holder on another node cannot be seen, so its lease (4 s here) has to expire first.
+    ttl = 600.0 if holder == "on this machine" else 4.0
+    args = WorkerArgs(str(path), str(out), {"variant": ["cot_after_label"]}, True, ttl)
     victim = subprocess.Popen(worker_command(args), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               env={**os.environ, "OMP_NUM_THREADS": "1"})
     deadline = time.time() + 240
@@ -93,9 +97,17 @@ def test_a_killed_workers_cell_is_resumed_by_another_after_its_lease_expires(tin
     victim.wait()
     (cell_dir,) = {p.parents[2] for p in checkpoints}
     assert not layout.is_finished(cell_dir)
-    assert [s.stale for _, s in study_status(out, ttl=4.0).running] == [False]
+    if holder == "on another node":
+        (lease_file,) = (out / "leases").glob("*.json")
+        lease_file.write_text(json.dumps({**json.loads(lease_file.read_text()), "host": "node-17"}))
+        assert [lease.host for _, lease in study_status(out, ttl=ttl).running] == ["node-17"]
+    else:
+        status = study_status(out, ttl=ttl)
+        assert not status.running and [lease.pid for _, lease in status.stale] == [victim.pid]
 
+    started = time.monotonic()
     assert run_local_workers(args, 1) == [0]
+    assert time.monotonic() - started < 300
     assert layout.is_finished(cell_dir)
     manifest = json.loads((cell_dir / layout.MANIFEST_FILE).read_text())
     assert len(manifest["attempts"]) == 2 and "seconds" not in manifest["attempts"][0]

@@ -17,6 +17,10 @@ clock. What it does not guarantee: a worker frozen longer than ``ttl`` (SIGSTOP,
 may write into a cell for up to one renewal period after another took it over; the checkpoints and the cell's
 files are written atomically, so the cell is not corrupted, but its manifest then shows two attempts. Choose
 ``ttl`` well above the longest pause (default 10 minutes).
+
+A lease whose holder ran on this machine, in this process namespace, and is gone (killed, crashed: no such
+process, or a zombie) is stale at once, so rerunning a study after a crash on one machine does not wait out
+``ttl``. A holder on another host, or in another container, is judged by its heartbeat alone.
 """
 
 from __future__ import annotations
@@ -36,6 +40,38 @@ from typing import Any
 LEASES_DIR = "leases"
 #: Seconds without renewal after which a lease is stale and its work may be taken over.
 DEFAULT_TTL = 600.0
+
+
+def _pid_namespace() -> str | None:
+    # Pids mean the same process only within one pid namespace (containers on one host have their own).
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
+def _process_gone(pid: int) -> bool:
+    """True when no process ``pid`` runs here (or it is a zombie, dead but not yet reaped by its parent)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process: alive
+        return False
+    try:
+        # /proc/<pid>/stat is "pid (comm) state ...", and comm may hold spaces or parentheses
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def holder_is_gone(record: dict[str, Any]) -> bool:
+    """Whether the process that wrote this lease record is known to have ended: it ran on this host, in this pid
+    namespace, and no such process is left. Unknown (another host or namespace, an old record) -> False."""
+    pid, namespace = int(record.get("pid", 0)), record.get("pid_namespace")
+    if pid <= 0 or namespace is None or record.get("host") != socket.gethostname():
+        return False
+    return namespace == _pid_namespace() and _process_gone(pid)
 
 
 def worker_id() -> str:
@@ -71,8 +107,9 @@ def read_lease(out_dir: Path, name: str, *, ttl: float = DEFAULT_TTL) -> LeaseIn
         if path.exists():
             return LeaseInfo(name, "", "", 0, time.time(), time.time(), False)
         return None
+    stale = time.time() - heartbeat > ttl or holder_is_gone(record)
     return LeaseInfo(name, record.get("worker", ""), record.get("host", ""), int(record.get("pid", 0)),
-                     float(record.get("since", heartbeat)), heartbeat, time.time() - heartbeat > ttl)
+                     float(record.get("since", heartbeat)), heartbeat, stale)
 
 
 def list_leases(out_dir: Path, *, ttl: float = DEFAULT_TTL) -> list[LeaseInfo]:
@@ -144,7 +181,8 @@ def try_claim(out_dir: Path, name: str, *, worker: str, ttl: float = DEFAULT_TTL
             continue
         now = time.time()
         with os.fdopen(fd, "w") as fh:
-            json.dump({"worker": worker, "host": socket.gethostname(), "pid": os.getpid(), "since": now}, fh)
+            json.dump({"worker": worker, "host": socket.gethostname(), "pid": os.getpid(),
+                       "pid_namespace": _pid_namespace(), "since": now}, fh)
         return Lease(out_dir, name, worker, ttl)
     return None
 
