@@ -4,15 +4,13 @@ writes: each rank evaluates its shard, the records are gathered, rank 0 writes."
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from cotdistill.evaluate import EVAL_MODES
+from torchrun_helpers import torchrun_or_fail
 
 # Two torchrun processes start in tens of seconds on 2 cores: run by CI after the default suite (-m extended).
 pytestmark = pytest.mark.extended
@@ -66,11 +64,7 @@ def _results(directory: Path) -> tuple[str, dict]:
 def test_two_process_evaluation_writes_what_one_process_writes(tmp_path):
     script = tmp_path / "run.py"
     script.write_text(SCRIPT.format(helpers=str(Path(__file__).parent)))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                          str(script), str(tmp_path / "two")], env=env, capture_output=True, text=True, timeout=240)
-    if two.returncode != 0:
-        pytest.fail(f"torchrun failed:\n{two.stdout[-2000:]}\n{two.stderr[:6000]}")
+    torchrun_or_fail(str(script), str(tmp_path / "two"))
     evaluate_both_modes(str(tmp_path / "one"))
     for mode in EVAL_MODES:
         two_predictions, two_metrics = _results(tmp_path / "two" / mode)

@@ -4,9 +4,6 @@ will use is started first), every rank gets the scores one process computes."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -16,6 +13,7 @@ from cotdistill.data.example import Example
 from cotdistill.data.rationale import Rationale
 from cotdistill.keytokens import prepare_key_token_extras
 from cotdistill.variants import make_variant
+from torchrun_helpers import torchrun_or_fail
 
 # Two torchrun processes start in tens of seconds on 2 cores: run by CI after the default suite (-m extended).
 pytestmark = pytest.mark.extended
@@ -58,11 +56,7 @@ SCRIPT = textwrap.dedent("""
 def test_rank_zero_scores_and_every_rank_gets_the_scores(tmp_path, tiny_tokenizer):
     script = tmp_path / "run.py"
     script.write_text(SCRIPT.format(tests=str(Path(__file__).parent)))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                          str(script), str(tmp_path / "two")], env=env, capture_output=True, text=True, timeout=240)
-    if two.returncode != 0:
-        pytest.fail(f"torchrun failed:\n{two.stdout[-2000:]}\n{two.stderr[:6000]}")
+    torchrun_or_fail(str(script), str(tmp_path / "two"))
     assert sorted(p.name for p in (tmp_path / "two").glob("scored-by-*")) == ["scored-by-0"]
     one = prepare_key_token_extras(make_variant("key_tokens_after_label", VARIANT), EXAMPLES, RATIONALES,
                                    tiny_tokenizer, tmp_path / "one-cache", device="cpu")

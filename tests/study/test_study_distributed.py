@@ -4,13 +4,11 @@ train it together, share its evaluation, and every cell is finished once."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from cotdistill.study import layout
+from torchrun_helpers import torchrun_or_fail
 
 # Minutes on 2 cores: run by CI after the default suite (-m extended), not in it.
 pytestmark = pytest.mark.extended
@@ -19,12 +17,7 @@ pytestmark = pytest.mark.extended
 def test_a_two_rank_study_finishes_every_cell_once(tiny_study_yaml, tmp_path):
     path = tiny_study_yaml({"variants": [{"name": "label_only"}, {"name": "cot_before_label"}]})
     out = tmp_path / "out"
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                          "-m", "cotdistill.cli.main", "study", str(path), "-o", str(out), "--no-report"],
-                         env=env, capture_output=True, text=True, timeout=600)
-    if run.returncode != 0:
-        pytest.fail(f"torchrun failed:\n{run.stdout[-2000:]}\n{run.stderr[-6000:]}")
+    torchrun_or_fail("-m", "cotdistill.cli.main", "study", str(path), "-o", str(out), "--no-report", timeout=600)
     cells = [p for p in (out / "cells").iterdir()]
     assert len(cells) == 3 and all(layout.is_finished(p) for p in cells)
     for cell in cells:

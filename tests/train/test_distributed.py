@@ -4,9 +4,6 @@ global batch: the loss is normalized by the weights of all processes."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -16,6 +13,7 @@ from train_helpers import tiny_instances
 from cotdistill.models.tiny import build_tiny_model
 from cotdistill.train.config import TrainConfig
 from cotdistill.train.trainer import train_student
+from torchrun_helpers import torchrun_or_fail
 
 # Minutes on 2 cores: run by CI after the default suite (-m extended), not in it.
 pytestmark = pytest.mark.extended
@@ -52,12 +50,7 @@ def config(batch_size: int, num_threads: int | None = None) -> TrainConfig:
 def test_two_process_torchrun_matches_one_process(tiny_tokenizer, tmp_path):
     script = tmp_path / "run.py"
     script.write_text(SCRIPT.format(helpers=str(Path(__file__).parent)))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                          str(script), str(tmp_path / "ddp"), "1"], env=env, capture_output=True, text=True,
-                         timeout=240)
-    if two.returncode != 0:
-        pytest.fail(f"torchrun failed:\n{two.stdout[-2000:]}\n{two.stderr[:6000]}")
+    torchrun_or_fail(str(script), str(tmp_path / "ddp"), "1")
     train_student(tiny_instances(tiny_tokenizer, 4), "tiny", config(2), tmp_path / "single", metadata={},
                   student=(build_tiny_model(len(tiny_tokenizer), seed=0), tiny_tokenizer))
     ddp, single = _losses(tmp_path / "ddp"), _losses(tmp_path / "single")

@@ -6,10 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +19,7 @@ from cotdistill.errors import ConfigError
 from cotdistill.models.tiny import build_tiny_model
 from cotdistill.train.config import TRAINING_ARGUMENT_DEFAULTS, TRAINING_ARGUMENTS_SET_BY_COTDISTILL, TrainConfig
 from cotdistill.train.trainer import _set_by_cotdistill, _training_arguments, train_student
+from torchrun_helpers import run_torchrun
 
 TRAINING_ARGUMENT_FIELDS = {field.name for field in dataclasses.fields(TrainingArguments) if field.init}
 
@@ -178,10 +176,7 @@ def test_gradient_checkpointing_trains_to_the_same_weights(tiny_tokenizer, tmp_p
 def test_fsdp_on_two_cpu_processes_is_refused_not_run_unsharded(tmp_path):
     config = tmp_path / "run.yaml"
     config.write_text(RUN_YAML.format(trainer_args="{fsdp: true}", output=tmp_path / "out"))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                          "-m", "cotdistill.cli.main", "train", "--config", str(config)], env=env,
-                         capture_output=True, text=True, timeout=240)
+    run = run_torchrun("-m", "cotdistill.cli.main", "train", "--config", str(config))
     assert run.returncode != 0
     assert run.stderr.count("field 'train.trainer_args.fsdp': accelerate applies FSDP only") == 2, run.stderr[-3000:]
     assert "(MULTI_CPU)" in run.stderr
