@@ -50,7 +50,8 @@ def study(
         "then stop -- e.g. to stop a vLLM server and give its GPU to training before the rerun with all.")),
     lease_ttl: float = typer.Option(600.0, "--lease-ttl", min=1.0, help=(
         "Seconds without a heartbeat after which a worker's cell counts as abandoned and another worker resumes "
-        "it (keep it well above the longest pause of a worker).")),
+        "it (keep it well above the longest pause of a worker). A worker that ran on this machine and has ended "
+        "is known at once, without waiting.")),
 ) -> None:
     """Train and evaluate every cell of a study once (finished cells are skipped), then write the report."""
     from cotdistill.study.config import load_study_config
