@@ -25,6 +25,7 @@ process, or a zombie) is stale at once, so rerunning a study after a crash on on
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -42,6 +43,7 @@ LEASES_DIR = "leases"
 DEFAULT_TTL = 600.0
 
 
+@functools.cache
 def _pid_namespace() -> str | None:
     # Pids mean the same process only within one pid namespace (containers on one host have their own).
     try:

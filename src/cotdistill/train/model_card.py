@@ -35,11 +35,9 @@ TAGS = ["cotdistill", "chain-of-thought-distillation", "multiple-choice"]
 EXAMPLE_QUESTION = Example(id="example", question="Which object has more friction?",
                            choices={"A": "ice", "B": "carpet"}, answer="B")
 EXAMPLE_RATIONALE = "A rough surface like carpet has more friction than smooth ice."
-# A second training example, because some variants (other_example_cot_after_label) borrow another example's
-# rationale and cannot build an instance from one example alone.
-OTHER_EXAMPLE = Example(id="other-example", question="Which ball rolls farther on grass?",
-                        choices={"A": "a heavy ball", "B": "a light ball"}, answer="A")
-OTHER_RATIONALE = "A heavy ball keeps its momentum longer against the grass."
+# Another training example's rationale: some variants (other_example_cot_after_label) borrow one and cannot build
+# an instance from the worked example's own alone.
+OTHER_RATIONALE_ID, OTHER_RATIONALE = "other-example", "A heavy ball keeps its momentum longer on the grass."
 
 
 def base_model_id(student: dict[str, Any] | None) -> str | None:
@@ -94,7 +92,7 @@ def worked_example(metadata: dict[str, Any], student_dir: Path, tokenizer: Any) 
     if getattr(variant, "uses_scores", False):
         return prompt, prompt_format.label_text(EXAMPLE_QUESTION, EXAMPLE_QUESTION.answer or "") + " ..."
     rationales = {EXAMPLE_QUESTION.id: Rationale(id=EXAMPLE_QUESTION.id, text=EXAMPLE_RATIONALE),
-                  OTHER_EXAMPLE.id: Rationale(id=OTHER_EXAMPLE.id, text=OTHER_RATIONALE)}
+                  OTHER_RATIONALE_ID: Rationale(id=OTHER_RATIONALE_ID, text=OTHER_RATIONALE)}
     [instance, *_] = build_instances([EXAMPLE_QUESTION], rationales, variant, tokenizer, prompt_format=prompt_format)
     return prompt, tokenizer.decode(instance.target_ids)
 
