@@ -37,7 +37,6 @@ import pandas as pd
 from cotdistill.errors import CotDistillError
 from cotdistill.models import METADATA_FILE
 from cotdistill.study.config import load_study_config
-from cotdistill.models import METADATA_FILE
 from cotdistill.study.grid import expand_grid, untrained_cells
 from cotdistill.study.layout import DONE_FILE
 
