@@ -142,3 +142,41 @@ def test_config_seeds_a_new_study_with_the_published_cells_it_shares(tiny_study_
 
     refused = script("restore_results.py", tmp_path / "published", original, "--config", new_yaml)
     assert refused.returncode != 0 and "config_hash" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_a_new_study_goes_on_from_the_shared_copy_and_its_own_partial_copy(tiny_study_yaml, tmp_path):
+    """How scripts/csqa_experiments.sh carries an experiment over sessions: each session restores the published
+    study's shared cells and the experiment's own published cells, and trains only what neither copy holds."""
+    original = run_study(load_study_config(tiny_study_yaml()), tmp_path / "original", live=False)
+    assert main(["report", str(original)]) == 0
+    assert script("publish_results.py", original, tmp_path / "shared").returncode == 0
+    new_yaml = tiny_study_yaml({"variants": [{"name": "label_only"},
+                                             {"name": "cot_after_label", "label": "weighted",
+                                              "train": {"rationale_weight": 0.5}}],
+                                "seeds": [0, 1]}, name="new.yaml")
+    new_cfg = load_study_config(new_yaml)
+
+    first_session = tmp_path / "first"
+    assert script("restore_results.py", tmp_path / "shared", first_session, "--config", new_yaml).returncode == 0
+    run_study(new_cfg, first_session, live=False, only={"variant": ["weighted"], "seed": ["0"]})
+    assert main(["report", str(first_session)]) == 0
+    assert script("publish_results.py", first_session, tmp_path / "partial").returncode == 0
+    published_keys = set(pd.read_csv(tmp_path / "partial" / "results.csv", dtype={"cell": str})["cell"])
+
+    next_session = tmp_path / "next"
+    for copy in ("shared", "partial"):
+        completed = script("restore_results.py", tmp_path / copy, next_session, "--config", new_yaml)
+        assert completed.returncode == 0, completed.stderr
+    assert "already there" in completed.stdout
+    restored = {p.name: (p / DONE_FILE).stat().st_mtime_ns for p in (next_session / "cells").iterdir()}
+    assert set(restored) == published_keys
+    run_study(new_cfg, next_session, live=False)
+    assert {k: (next_session / "cells" / k / DONE_FILE).stat().st_mtime_ns for k in restored} == restored
+    results = pd.read_parquet(next_session / "results.parquet")
+    assert sorted(results[results["variant"] == "weighted"]["seed"].tolist()) == [0, 1]
+    first = pd.read_parquet(first_session / "results.parquet")
+    assert _accuracies(results, "weighted", 0) == _accuracies(first, "weighted", 0)
+
+
+def _accuracies(results: pd.DataFrame, variant: str, seed: int) -> list[float]:
+    return results[(results["variant"] == variant) & (results["seed"] == seed)]["accuracy"].tolist()
