@@ -49,5 +49,7 @@ while kill -0 "$study" 2>/dev/null; do
 done
 status=0
 wait "$study" || status=$?
-publish
+if [ "$(finished)" -gt "$seen" ]; then
+  publish
+fi
 exit "$status"
