@@ -70,3 +70,22 @@ def test_results_page_quotes_the_published_wall_times():
     stale = [row for row in rows if row not in page]
     assert not stale, "docs/results.md's wall-time table is out of date; paste the output of `python " \
                       "scripts/study_times.py docs/results/local-study`. Missing rows:\n" + "\n".join(stale)
+
+
+# Cells the page compares one to one (the same cell trained in bf16 and in fp32, beside another seed).
+COMPARED_CELLS = [
+    ("docs/results/csqa-content:aba65200b429e7cf", "docs/results/csqa-content-zen3-fp32:aba65200b429e7cf",
+     "docs/results/csqa-content-zen3-fp32:47e2cd49133bf921"),
+]
+
+
+@pytest.mark.parametrize("cells", COMPARED_CELLS)
+def test_results_page_quotes_the_cell_comparisons(cells):
+    completed = subprocess.run([sys.executable, str(ROOT / "scripts" / "compare_cells.py"), *cells], cwd=ROOT,
+                               capture_output=True, text=True, check=True)
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 2 + len(cells) + len(cells) * (len(cells) - 1) // 2
+    page = RESULTS_PAGE.read_text().splitlines()
+    stale = [row for row in rows if row not in page]
+    assert not stale, "docs/results.md's cell comparison is out of date; paste the output of `python " \
+                      f"scripts/compare_cells.py {' '.join(cells)}`. Missing rows:\n" + "\n".join(stale)
