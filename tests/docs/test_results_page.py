@@ -25,9 +25,13 @@ SLICES = [("OpenBookQA", "SmolLM2-135M"), ("OpenBookQA", "Gemma-3-270M"), ("Comm
           ("CommonsenseQA", "Gemma-3-270M")]
 
 
-def printed_table_rows(task: str, student: str) -> list[str]:
+# Issue 22's experiments: slices of their own published studies, each tabulated in its own section of the page.
+EXPERIMENT_SLICES = [("csqa-loss-share", "CommonsenseQA", "SmolLM2-135M")]
+
+
+def printed_table_rows(task: str, student: str, published: Path = PUBLISHED) -> list[str]:
     completed = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "results_tables.py"), str(PUBLISHED), task, student],
+        [sys.executable, str(ROOT / "scripts" / "results_tables.py"), str(published), task, student],
         capture_output=True, text=True, check=True,
     )
     return [line for line in completed.stdout.splitlines() if line.startswith("| ") and "---" not in line]
@@ -41,6 +45,16 @@ def test_results_page_quotes_the_published_tables(task: str, student: str) -> No
     stale = [row for row in rows if row not in page]
     assert not stale, f"docs/results.md is out of date for {task} x {student}; regenerate with `python " \
                       f"scripts/results_tables.py docs/results/local-study --page docs/results.md`. Missing " \
+                      f"rows:\n" + "\n".join(stale)
+
+
+@pytest.mark.parametrize(("experiment", "task", "student"), EXPERIMENT_SLICES)
+def test_results_page_quotes_the_experiments_tables(experiment: str, task: str, student: str) -> None:
+    rows = printed_table_rows(task, student, PUBLISHED.parent / experiment)
+    page = RESULTS_PAGE.read_text().splitlines()
+    stale = [row for row in rows if row not in page]
+    assert not stale, f"docs/results.md is out of date for {experiment}, {task} x {student}; paste the output of " \
+                      f"`python scripts/results_tables.py docs/results/{experiment} {task} {student}`. Missing " \
                       f"rows:\n" + "\n".join(stale)
 
 
