@@ -26,7 +26,8 @@ SLICES = [("OpenBookQA", "SmolLM2-135M"), ("OpenBookQA", "Gemma-3-270M"), ("Comm
 
 
 # Issue 22's experiments: slices of their own published studies, each tabulated in its own section of the page.
-EXPERIMENT_SLICES = [("csqa-loss-share", "CommonsenseQA", "SmolLM2-135M")]
+EXPERIMENT_SLICES = [("csqa-loss-share", "CommonsenseQA", "SmolLM2-135M"),
+                     ("csqa-content", "CommonsenseQA", "SmolLM2-135M")]
 
 
 def printed_table_rows(task: str, student: str, published: Path = PUBLISHED) -> list[str]:
