@@ -1,7 +1,8 @@
 """Each direct comparison a published report gives (findings.csv: the declared family) agrees with a recomputation
-from its predictions.parquet (docs/results/local-study, and issue 22's experiments beside it) with the question as the unit and seed-to-seed variance in the
-error: the two-way (seed x question) mean squares of the paired differences, from pandas here and from statsmodels'
-ANOVA for one comparison, give the same interval and p-value. Skips when the published files are absent."""
+from its predictions.parquet (docs/results/local-study, and issue 22's experiments beside it) with the question as
+the unit and seed-to-seed variance in the error: the two-way (seed x question) mean squares of the paired
+differences, from pandas here and from statsmodels' ANOVA for one comparison, give the same interval and p-value.
+Skips a study whose published files are absent."""
 
 from __future__ import annotations
 
