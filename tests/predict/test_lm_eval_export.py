@@ -27,9 +27,14 @@ def test_lm_eval_agrees_with_cotdistill_eval(trained_student, task_file, tmp_pat
     assert "--tasks cotdistill_jsonl_test" in capsys.readouterr().out
     config = yaml.safe_load((tmp_path / "lm-eval" / "cotdistill_jsonl_test.yaml").read_text())
     assert config["output_type"] == "multiple_choice" and config["target_delimiter"] == " "
+    # lm-eval runs the model as it is (fp32); cotdistill eval's 'auto' precision would be bf16 autocast on a CPU
+    # with a bf16 fast path (AMX, AVX512-BF16), so both are held to fp32 for the same numbers on every CPU.
+    eval_config = tmp_path / "eval.yaml"
+    eval_config.write_text("dtype: fp32\n")
     assert main(["eval", "--student", str(trained_student), "--task", "jsonl", "--task-path", str(task_file),
-                 "--split", "test", "--output", str(tmp_path / "eval")]) == 0
+                 "--split", "test", "--config", str(eval_config), "--output", str(tmp_path / "eval")]) == 0
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["run"]["precision"] == "fp32"
     predictions = [json.loads(line) for line in (tmp_path / "eval" / "predictions.jsonl").read_text().splitlines()]
 
     model, tokenizer, _ = load_trained_student(trained_student)
