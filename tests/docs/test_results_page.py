@@ -24,7 +24,8 @@ RESULTS_PAGE = ROOT / "docs" / "results.md"
 # 22's experiments (tabulated in sections of their own); the sizing-only slice (QuaRel) is cited in prose.
 SLICES = [("local-study", "OpenBookQA", "SmolLM2-135M"), ("local-study", "OpenBookQA", "Gemma-3-270M"),
           ("local-study", "CommonsenseQA", "SmolLM2-135M"), ("local-study", "CommonsenseQA", "Gemma-3-270M"),
-          ("csqa-loss-share", "CommonsenseQA", "SmolLM2-135M"), ("csqa-content", "CommonsenseQA", "SmolLM2-135M"),
+          ("csqa-loss-share", "CommonsenseQA", "SmolLM2-135M"),
+          ("csqa-loss-share", "CommonsenseQA", "Gemma-3-270M"), ("csqa-content", "CommonsenseQA", "SmolLM2-135M"),
           ("csqa-content", "CommonsenseQA", "Gemma-3-270M"), ("csqa-more-data", "CommonsenseQA (499)", "SmolLM2-135M"),
           ("csqa-more-data", "CommonsenseQA", "SmolLM2-135M")]
 
